@@ -1,0 +1,67 @@
+"""The graph model: every Neo4j label, relationship type and property name movierec uses.
+
+Cypher query text never contains user input. Values travel as ``$parameters``;
+the few names that must be spliced into query text (labels, relationship types,
+property names) are checked against the allow-lists below and backtick-quoted by
+:func:`quote`.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Node labels
+USER: Final = "User"
+MOVIE: Final = "Movie"
+GENRE: Final = "Genre"
+MODEL_RUN: Final = "ModelRun"
+
+# Relationship types
+RATED: Final = "RATED"
+TAGGED: Final = "TAGGED"
+IN_GENRE: Final = "IN_GENRE"
+RECOMMENDED: Final = "RECOMMENDED"
+
+LABELS: Final = frozenset({USER, MOVIE, GENRE, MODEL_RUN})
+RELATIONSHIP_TYPES: Final = frozenset({RATED, TAGGED, IN_GENRE, RECOMMENDED})
+PROPERTIES: Final = frozenset(
+    {
+        # User
+        "userId", "gender", "age", "occupation", "zip", "embedding",
+        # Movie
+        "movieId", "title", "year", "imdbId", "tmdbId", "releaseDate",
+        # Genre
+        "name",
+        # RATED / TAGGED / RECOMMENDED
+        "rating", "timestamp", "tag", "score", "predictedRating", "rank", "runId",
+        # ModelRun
+        "model", "createdAt", "params", "metrics", "active",
+    }
+)
+
+# Vector indexes on the learned embeddings
+USER_EMBEDDING_INDEX: Final = "user_embedding"
+MOVIE_EMBEDDING_INDEX: Final = "movie_embedding"
+
+_ALLOWED: Final = LABELS | RELATIONSHIP_TYPES | PROPERTIES | {USER_EMBEDDING_INDEX, MOVIE_EMBEDDING_INDEX}
+
+
+def quote(name: str) -> str:
+    """Return ``name`` backtick-quoted for Cypher, if it is on the allow-list.
+
+    Args:
+        name (str): A label, relationship type, property or index name.
+
+    Returns:
+        str: The quoted name, e.g. ```User```.
+
+    Raises:
+        ValueError: If ``name`` is not one of movierec's own names.
+
+    Example:
+        >>> quote("User")
+        '`User`'
+    """
+    if name not in _ALLOWED:
+        raise ValueError(f"{name!r} is not a label, relationship type or property movierec knows")
+    return f"`{name}`"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Create .venv and install movierec (with the test extras when called with "test").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+# The local Neo4j needs Java 17+ and Maven (once, to fetch the server jars).
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null
+  else
+    echo "warning: java and mvn are needed for \`movierec neo4j start\` (apt-get install openjdk-17-jre-headless maven)" >&2
+  fi
+fi
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+if [ "${1:-}" = "test" ]; then
+  .venv/bin/python -m pip install -q -e '.[test]'
+else
+  .venv/bin/python -m pip install -q -e .
+fi

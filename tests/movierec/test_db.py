@@ -1,0 +1,96 @@
+"""Connecting to a real Neo4j: the happy path and every way it can fail."""
+
+from __future__ import annotations
+
+import pytest
+from neo4j.exceptions import ConstraintError
+
+from movierec.db import Graph, check_server_version, connect
+from movierec.errors import DatabaseNotFound, Neo4jAuthError, Neo4jUnavailable, UnsupportedServer
+from movierec.settings import Neo4jSettings
+from tests.conftest import free_port
+
+
+def test_connect_reports_database(graph: Graph) -> None:
+    assert graph.read("RETURN 1 AS one")[0]["one"] == 1
+    assert graph.database == "neo4j"
+
+
+def test_write_and_read_back_a_node(graph: Graph) -> None:
+    graph.write("CREATE (:Movie {movieId: $id, title: $title})", id=1, title="Toy Story")
+    rows = graph.read("MATCH (m:Movie) RETURN m.movieId AS id, m.title AS title")
+    assert [(r["id"], r["title"]) for r in rows] == [(1, "Toy Story")]
+
+
+def test_constraint_rejects_duplicates(graph: Graph) -> None:
+    graph.write("CREATE CONSTRAINT movie_id IF NOT EXISTS FOR (m:Movie) REQUIRE m.movieId IS UNIQUE")
+    names = [r["name"] for r in graph.read("SHOW CONSTRAINTS YIELD name")]
+    assert names == ["movie_id"]
+    graph.write("CREATE (:Movie {movieId: 1})")
+    with pytest.raises(ConstraintError):
+        graph.write("CREATE (:Movie {movieId: 1})")
+    assert graph.read("MATCH (m:Movie) RETURN count(m) AS n")[0]["n"] == 1
+
+
+def test_write_batches_commits_each_batch(graph: Graph) -> None:
+    seen: list[int] = []
+    n = graph.write_batches(
+        "UNWIND $rows AS row CREATE (:User {userId: row.id})",
+        ({"id": i} for i in range(25)), batch_size=10, on_batch=seen.append,
+    )
+    assert n == 25
+    assert seen == [10, 10, 5]
+    assert graph.read("MATCH (u:User) RETURN count(u) AS n")[0]["n"] == 25
+
+
+def test_stream_is_lazy_and_complete(graph: Graph) -> None:
+    graph.write("UNWIND range(1, 2500) AS i CREATE (:User {userId: i})")
+    ids = [r["id"] for r in graph.stream("MATCH (u:User) RETURN u.userId AS id ORDER BY id", fetch_size=1000)]
+    assert ids == list(range(1, 2501))
+
+
+def test_wrong_password_is_one_clear_message(neo4j_settings: Neo4jSettings) -> None:
+    # a user name of its own, so that Neo4j's lock-out after failed logins touches no other test
+    bad = Neo4jSettings(uri=neo4j_settings.uri, user="movierec_nobody", password="wrong-password")
+    with pytest.raises(Neo4jAuthError) as info:
+        connect(bad)
+    message = str(info.value)
+    assert message.startswith(f"Neo4j at {neo4j_settings.uri} rejected user 'movierec_nobody': wrong user name")
+    assert "wrong-password" not in message
+
+
+def test_unreachable_server_is_one_clear_message() -> None:
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    with pytest.raises(Neo4jUnavailable) as info:
+        connect(Neo4jSettings(uri=uri, password="secret-value"))
+    assert str(info.value).startswith(f"cannot reach Neo4j at {uri}: is it running?")
+    assert "secret-value" not in str(info.value)
+
+
+def test_missing_database_is_one_clear_message(neo4j_settings: Neo4jSettings) -> None:
+    settings = Neo4jSettings(uri=neo4j_settings.uri, password=neo4j_settings.password, database="nosuchdb")
+    with pytest.raises(DatabaseNotFound) as info:
+        connect(settings)
+    assert "has no database 'nosuchdb'" in str(info.value)
+
+
+def test_bad_uri_is_one_clear_message() -> None:
+    with pytest.raises(Neo4jUnavailable, match="is not a Neo4j URI"):
+        connect(Neo4jSettings(uri="ftp://127.0.0.1:7474", password="x"))
+
+
+def test_missing_password_is_one_clear_message() -> None:
+    with pytest.raises(Neo4jAuthError, match="no password for Neo4j"):
+        connect(Neo4jSettings(uri="bolt://127.0.0.1:1", password=None))
+
+
+@pytest.mark.parametrize("agent", ["Neo4j/5.26.30", "Neo4j/2025.10.1"])
+def test_supported_server_versions(agent: str) -> None:
+    check_server_version(agent, "bolt://x")
+
+
+def test_old_server_is_rejected() -> None:
+    with pytest.raises(UnsupportedServer, match="runs Neo4j/4.4.30; movierec needs Neo4j 5 or newer"):
+        check_server_version("Neo4j/4.4.30", "bolt://x")
+    with pytest.raises(UnsupportedServer, match="is not Neo4j"):
+        check_server_version("Memgraph/2.1", "bolt://x")
