@@ -45,9 +45,12 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from movierec.cli import neo4j_server
+    from movierec.cli import gnn_cmds, ingest_cmds, neo4j_server, query_cmds
 
     cli.add_command(neo4j_server.neo4j)
+    for module in (ingest_cmds, gnn_cmds, query_cmds):
+        for command in module.COMMANDS:
+            cli.add_command(command)
 
 
 _register()

@@ -1,0 +1,7 @@
+"""CLI commands of the ingest stage; each is registered by appending it to COMMANDS."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
