@@ -1,0 +1,6 @@
+// movierec: show vector indexes
+// The embedding vector indexes, their state and dimensions.
+// Parameters: none.
+SHOW VECTOR INDEXES YIELD name, state, options
+WHERE name IN ['user_embedding', 'movie_embedding']
+RETURN name, state, options.indexConfig.`vector.dimensions` AS dimensions

@@ -1,0 +1,528 @@
+"""Write a trained run back into Neo4j: top-K recommendations, embeddings, provenance.
+
+What lands in the graph (names in :mod:`movierec.schema`):
+
+* ``(:User)-[:RECOMMENDED {score, predictedRating, rank, runId}]->(:Movie)``: for every user of
+  the run, the ``k`` best-scored movies that user has **not** rated in Neo4j (the rated pairs are
+  read from the graph, not from the run's training split, so validation and test ratings and
+  ratings loaded after training are excluded too);
+* ``User.embedding`` / ``Movie.embedding`` (``LIST<FLOAT>``) with the cosine vector indexes
+  ``user_embedding`` / ``movie_embedding``, dimensions taken from the run;
+* ``(:ModelRun {runId, model, createdAt, params, metrics, active, path})``, params and metrics as
+  JSON strings, ``path`` the run's folder (so that ``movierec score`` can load the model).
+
+**Atomic from the reader's point of view.** Every query reads the run whose ModelRun is
+``active``, and only its relationships (``RECOMMENDED {runId: run.runId}``). A writeback:
+
+1. merges its ModelRun, inactive;
+2. writes the new embeddings to *staging* properties (``stagedEmbedding``, ``stagedRunId``), so the
+   active run's ``embedding`` properties, which queries and the vector indexes read, stay whole;
+3. writes the new run's RECOMMENDED relationships, tagged with its runId, one transaction per
+   batch of users; each user's are replaced in the same transaction (delete that user's
+   relationships of this run, create the new ones), so a user has all or none of them;
+4. checks that every user got theirs, then switches in **one** transaction
+   (``cypher/activate_run.cypher``): the new run becomes active, the old one inactive, and the staged
+   embeddings replace ``embedding`` (nodes the new run has no embedding for lose theirs, so no node
+   keeps a vector from another run's space);
+5. after the switch, fixes the vector indexes (an index of other dimensions is dropped and
+   recreated; ``CALL db.awaitIndexes()`` waits until they are ONLINE), then deletes every other run's
+   RECOMMENDED relationships and stale staged embeddings in batches.
+
+If the process dies before step 4, nothing readers see has changed: the previous run is still
+active with its relationships and embeddings intact. Running the writeback of the same run again
+finishes the job: users that already hold the run's relationships are skipped, the others are
+(re)written, staged embeddings are rewritten. If it dies after step 4, the new run is complete and
+active; a rerun only repeats the cleanup. One writeback at a time: a concurrent one would have its
+half-written relationships deleted by the other's cleanup (it rewrites them when rerun).
+
+While the index dimensions change (a new run with another embedding size), ``similar_movies`` fails
+for the seconds it takes to rebuild the index; recommendations are not affected.
+
+**Scoring.** ``run.score(user_index)`` gives a ``[users, movies]`` score matrix for a chunk of users
+(each side projected once, pairs scored with a matrix product, not the decoder per pair); rated
+movies are masked to ``-inf`` and ``torch.topk`` picks the best ``k``. Chunks of ``chunk_size``
+users bound memory to ``chunk_size x movies`` floats.
+
+Example:
+    >>> from gnn.run import load_run
+    >>> with connect(Neo4jSettings.resolve()) as graph:
+    ...     result = write_back(graph, load_run("runs/lightgcn-..."), k=20)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from neo4j import ManagedTransaction
+from neo4j.exceptions import DriverError, Neo4jError
+from torch import Tensor
+
+import cypher
+from movierec.db import Graph
+from movierec.errors import MovierecError, WritebackError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_K = 20
+DEFAULT_BATCH_SIZE = 200  # users per write transaction (x k relationships each)
+DEFAULT_EMBEDDING_BATCH_SIZE = 2_000  # nodes per write transaction
+DEFAULT_CHUNK_SIZE = 1_024  # users scored at once: memory is chunk_size x movies floats
+DEFAULT_DELETE_BATCH_SIZE = 10_000
+INDEX_TIMEOUT_S = 300
+MAX_DIMENSIONS = 4_096  # Neo4j vector index limit
+
+
+class ScoringRun(Protocol):
+    """What writeback needs from a trained run (``gnn.run.TrainedRun`` has this shape).
+
+    Attributes:
+        run_id (str): Unique id of the run; becomes ``ModelRun.runId`` and ``RECOMMENDED.runId``.
+        path (Path): The run's folder.
+        model (str): Model name, e.g. ``"lightgcn"``.
+        config (dict): Hyper-parameters (saved as ``ModelRun.params``, JSON).
+        metrics (dict): Evaluation metrics (saved as ``ModelRun.metrics``, JSON).
+        user_ids (list[int]): ``userId`` of each user tensor index.
+        movie_ids (list[int]): ``movieId`` of each movie tensor index.
+    """
+
+    run_id: str
+    path: Path
+    model: str
+    config: dict[str, Any]
+    metrics: dict[str, Any]
+    user_ids: list[int]
+    movie_ids: list[int]
+
+    def embeddings(self) -> tuple[Tensor, Tensor]:
+        """User and movie embeddings, ``[U, d]`` and ``[M, d]`` float32."""
+        ...
+
+    def score(self, user_index: Tensor) -> Tensor:
+        """Ranking scores ``[len(user_index), M]``, higher is better."""
+        ...
+
+    def predict_rating(self, user_index: Tensor, movie_index: Tensor) -> Tensor:
+        """Predicted rating of each ``(user_index[i], movie_index[i])`` pair."""
+        ...
+
+
+@dataclass
+class WritebackResult:
+    """What a writeback did.
+
+    Attributes:
+        run_id (str): The run written, now active.
+        previous_run_ids (list[str]): The runs it replaced (normally one, or none).
+        users (int): Users that hold the run's recommendations.
+        resumed_users (int): Users skipped because an interrupted writeback had written them.
+        recommendations (int): RECOMMENDED relationships written by this call.
+        embeddings (int): User and movie embeddings written.
+        dimensions (int): Embedding size.
+        deleted (int): Relationships of replaced runs deleted.
+        skipped_user_ids (int): Users of the run that are not in the graph.
+        skipped_movie_ids (int): Movies of the run that are not in the graph.
+        scoring_s (float): Seconds spent scoring and picking the top-K.
+        writing_s (float): Seconds spent writing embeddings and recommendations.
+        total_s (float): Seconds for the whole writeback.
+    """
+
+    run_id: str
+    previous_run_ids: list[str] = field(default_factory=list)
+    users: int = 0
+    resumed_users: int = 0
+    recommendations: int = 0
+    embeddings: int = 0
+    dimensions: int = 0
+    deleted: int = 0
+    skipped_user_ids: int = 0
+    skipped_movie_ids: int = 0
+    scoring_s: float = 0.0
+    writing_s: float = 0.0
+    total_s: float = 0.0
+
+    @property
+    def rows_per_s(self) -> float:
+        """Rows written (relationships + embeddings) per second of writing."""
+        rows = self.recommendations + self.embeddings
+        return rows / self.writing_s if self.writing_s > 0 else 0.0
+
+
+@dataclass
+class Progress:
+    """Callbacks for a progress display (the CLI passes tqdm bars; the library prints nothing).
+
+    Attributes:
+        phase (Callable[[str, int], None]): Called when a phase starts, with its name and row total.
+        advance (Callable[[int], None]): Called with the number of rows just written.
+    """
+
+    phase: Callable[[str, int], None]
+    advance: Callable[[int], None]
+
+
+@dataclass
+class TopK:
+    """The top-K of one chunk of users (tensor indices into the run's ids)."""
+
+    users: Tensor  # [B] user indices
+    movies: Tensor  # [B, k] movie indices, best first
+    scores: Tensor  # [B, k]; -inf where the user has fewer than k candidates
+
+
+def rated_index(
+    run: ScoringRun, pairs: Sequence[tuple[int, int]]
+) -> tuple[Tensor, Tensor]:
+    """Turn ``(userId, movieId)`` pairs into sorted ``(user_index, movie_index)`` tensors.
+
+    Pairs whose user or movie the run does not know are dropped.
+
+    Args:
+        run (ScoringRun): The run whose index mapping to use.
+        pairs (Sequence[tuple[int, int]]): Rated pairs as Neo4j ids.
+
+    Returns:
+        tuple[Tensor, Tensor]: User and movie indices (int64), sorted by user index.
+    """
+    user_pos = {uid: i for i, uid in enumerate(run.user_ids)}
+    movie_pos = {mid: i for i, mid in enumerate(run.movie_ids)}
+    users: list[int] = []
+    movies: list[int] = []
+    for uid, mid in pairs:
+        u = user_pos.get(uid)
+        m = movie_pos.get(mid)
+        if u is not None and m is not None:
+            users.append(u)
+            movies.append(m)
+    u_t = torch.tensor(users, dtype=torch.long)
+    m_t = torch.tensor(movies, dtype=torch.long)
+    order = torch.argsort(u_t, stable=True)
+    return u_t[order], m_t[order]
+
+
+@torch.no_grad()
+def top_k(
+    run: ScoringRun,
+    rated: tuple[Tensor, Tensor],
+    k: int = DEFAULT_K,
+    user_index: Tensor | None = None,
+    exclude_movies: Tensor | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+) -> Iterator[TopK]:
+    """Score users chunk by chunk and yield each chunk's top-``k`` unrated movies.
+
+    Args:
+        run (ScoringRun): The trained run.
+        rated (tuple[Tensor, Tensor]): Rated pairs from :func:`rated_index` (sorted by user).
+        k (int): Movies per user. (default: ``20``)
+        user_index (Tensor, optional): The users to score. (default: all of the run's)
+        exclude_movies (Tensor, optional): Movie indices never to recommend (bool mask ``[M]``).
+        chunk_size (int): Users scored at once. (default: ``1024``)
+
+    Yields:
+        TopK: One chunk's users, best movies and scores.
+    """
+    n_movies = len(run.movie_ids)
+    k = min(k, n_movies)
+    if user_index is None:
+        user_index = torch.arange(len(run.user_ids))
+    rated_users, rated_movies = rated
+    for start in range(0, len(user_index), chunk_size):
+        users = user_index[start : start + chunk_size]
+        scores = run.score(users).float()
+        if scores.shape != (len(users), n_movies):
+            raise WritebackError(
+                f"run {run.run_id} scored {tuple(scores.shape)} for {len(users)} users and {n_movies} movies"
+            )
+        scores = scores.masked_fill(torch.isnan(scores), -math.inf)  # a copy: never write into the run's tensors
+        # each user's rated movies are one slice of the user-sorted pair list
+        lo = torch.searchsorted(rated_users, users)
+        hi = torch.searchsorted(rated_users, users, right=True)
+        counts = hi - lo
+        n_rated = int(counts.sum())
+        if n_rated > 0:
+            rows = torch.repeat_interleave(torch.arange(len(users)), counts)
+            starts = torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+            cols = rated_movies[torch.repeat_interleave(lo, counts) + torch.arange(n_rated) - starts]
+            scores[rows, cols] = -math.inf
+        if exclude_movies is not None:
+            scores[:, exclude_movies] = -math.inf
+        best_scores, best_movies = torch.topk(scores, k, dim=1)
+        yield TopK(users=users, movies=best_movies, scores=best_scores)
+
+
+def write_back(
+    graph: Graph,
+    run: ScoringRun,
+    k: int = DEFAULT_K,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    embedding_batch_size: int = DEFAULT_EMBEDDING_BATCH_SIZE,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    delete_batch_size: int = DEFAULT_DELETE_BATCH_SIZE,
+    progress: Progress | None = None,
+) -> WritebackResult:
+    """Write ``run``'s recommendations and embeddings into Neo4j and make it the active run.
+
+    See the module docstring for the order of writes and why readers never see a half-written run.
+
+    Args:
+        graph (Graph): The database holding the users, movies and ratings the run was trained on.
+        run (ScoringRun): The trained run (``gnn.run.load_run(path)``).
+        k (int): Recommendations per user. (default: ``20``)
+        batch_size (int): Users per write transaction. (default: ``200``)
+        embedding_batch_size (int): Nodes per embedding write transaction. (default: ``2000``)
+        chunk_size (int): Users scored at once (bounds memory). (default: ``1024``)
+        delete_batch_size (int): Relationships per transaction when deleting the old run's.
+            (default: ``10000``)
+        progress (Progress, optional): Progress callbacks. (default: none)
+
+    Returns:
+        WritebackResult: Counts and timings.
+
+    Raises:
+        WritebackError: Bad arguments, a run that does not fit the graph (no common users or
+            movies, non-finite or oversized embeddings), or a failed write. The previous run stays
+            active; rerunning finishes the job.
+    """
+    for name, value in (("k", k), ("batch_size", batch_size), ("embedding_batch_size", embedding_batch_size),
+                        ("chunk_size", chunk_size), ("delete_batch_size", delete_batch_size)):
+        if value < 1:
+            raise WritebackError(f"{name} must be at least 1, got {value}")
+    started = time.perf_counter()
+    result = WritebackResult(run_id=run.run_id)
+    step = "preparing"
+    try:
+        user_emb, movie_emb = _checked_embeddings(run)
+        result.dimensions = int(user_emb.shape[1])
+
+        step = "reading the graph"
+        for statement in cypher.statements("create_writeback_indexes"):
+            graph.write(statement)
+        ids = graph.read(cypher.load("read_node_ids"))[0]
+        graph_users, graph_movies = set(ids["userIds"]), set(ids["movieIds"])
+        user_in_graph = torch.tensor([uid in graph_users for uid in run.user_ids], dtype=torch.bool)
+        movie_in_graph = torch.tensor([mid in graph_movies for mid in run.movie_ids], dtype=torch.bool)
+        result.skipped_user_ids = int((~user_in_graph).sum())
+        result.skipped_movie_ids = int((~movie_in_graph).sum())
+        if not bool(user_in_graph.any()) or not bool(movie_in_graph.any()):
+            raise WritebackError(
+                f"run {run.run_id} has {len(run.user_ids)} users and {len(run.movie_ids)} movies, of which "
+                f"{int(user_in_graph.sum())} users and {int(movie_in_graph.sum())} movies are in database "
+                f"{graph.database!r}: is this the graph it was trained on?"
+            )
+        if result.skipped_user_ids or result.skipped_movie_ids:
+            logger.warning("run %s: %s users and %s movies are not in the graph; skipped",
+                           run.run_id, result.skipped_user_ids, result.skipped_movie_ids)
+        rated = rated_index(run, [(r["userId"], r["movieId"]) for r in graph.stream(cypher.load("read_rated_pairs"))])
+        done = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
+
+        step = "recording the run"
+        graph.write(
+            cypher.load("merge_model_run"), runId=run.run_id, model=run.model,
+            params=json.dumps(run.config, sort_keys=True, default=str),
+            metrics=json.dumps(run.metrics, sort_keys=True, default=str), path=str(run.path),
+        )
+
+        step = "staging embeddings"
+        write_started = time.perf_counter()
+        result.embeddings = _stage_embeddings(graph, run, user_emb, movie_emb, user_in_graph, movie_in_graph,
+                                              embedding_batch_size, progress)
+
+        step = "writing recommendations"
+        todo = torch.tensor(
+            [i for i, uid in enumerate(run.user_ids) if bool(user_in_graph[i]) and uid not in done], dtype=torch.long
+        )
+        result.resumed_users = len(done)
+        if done:
+            logger.info("run %s: resuming, %s users already written", run.run_id, len(done))
+        if progress is not None:
+            progress.phase("recommendations", len(todo) * min(k, len(run.movie_ids)))
+        scoring = [0.0]
+        counter = _RowCounter(progress)
+        rows = _recommendation_rows(run, rated, k, todo, ~movie_in_graph, chunk_size, scoring, counter)
+        graph.write_batches(cypher.load("write_recommendations"), rows, batch_size=batch_size,
+                            on_batch=counter.batch, runId=run.run_id)
+        result.recommendations = counter.rows
+        result.scoring_s = scoring[0]
+        result.writing_s = time.perf_counter() - write_started - result.scoring_s
+
+        step = "checking completeness"
+        written = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
+        expected = {uid for i, uid in enumerate(run.user_ids) if bool(user_in_graph[i])}
+        missing = expected - written - counter.empty_users
+        if missing:
+            raise WritebackError(f"{len(missing)} users got no recommendations (e.g. userId {min(missing)})")
+        result.users = len(written)
+
+        step = "activating the run"
+        result.previous_run_ids = _activate(graph, run.run_id)
+        logger.info("run %s is active (replaced %s)", run.run_id, result.previous_run_ids or "nothing")
+
+        step = "indexing embeddings"
+        if progress is not None:
+            progress.phase("vector indexes", 0)
+        ensure_vector_indexes(graph, result.dimensions)
+
+        step = "deleting replaced recommendations"
+        if progress is not None:
+            progress.phase("cleanup", 0)
+        summary = graph.run_autocommit(cypher.load("delete_stale_recommendations"), runId=run.run_id,
+                                       batchSize=delete_batch_size)
+        result.deleted = summary.counters.relationships_deleted
+        graph.run_autocommit(cypher.load("clear_staged_embeddings"), batchSize=delete_batch_size)
+    except WritebackError:
+        raise
+    except (Neo4jError, DriverError, MovierecError) as e:
+        raise WritebackError(
+            f"writeback of run {run.run_id} failed while {step}: {e}. "
+            + ("The run is active; rerun to finish the cleanup."
+               if step in {"indexing embeddings", "deleting replaced recommendations"}
+               else "The previous run stays active; rerun the writeback to finish.")
+        ) from e
+    result.total_s = time.perf_counter() - started
+    return result
+
+
+def ensure_vector_indexes(graph: Graph, dimensions: int, timeout_s: int = INDEX_TIMEOUT_S) -> None:
+    """Create the cosine vector indexes for ``dimensions``, recreating ones of other dimensions, and wait.
+
+    Args:
+        graph (Graph): The database.
+        dimensions (int): Embedding size.
+        timeout_s (int): Seconds to wait for the indexes to come ONLINE. (default: ``300``)
+
+    Raises:
+        WritebackError: If the indexes are not ONLINE in time.
+    """
+    existing = {r["name"]: r["dimensions"] for r in graph.read(cypher.load("show_vector_indexes"))}
+    if any(d != dimensions for d in existing.values()):
+        logger.info("vector indexes have dimensions %s; recreating them for %s", existing, dimensions)
+        for statement in cypher.statements("drop_vector_indexes"):
+            graph.write(statement)
+    for statement in cypher.statements("create_vector_indexes"):
+        graph.write(statement, dimensions=dimensions)
+    graph.write("CALL db.awaitIndexes($timeout)", timeout=timeout_s)
+    states = {r["name"]: r["state"] for r in graph.read(cypher.load("show_vector_indexes"))}
+    if set(states.values()) != {"ONLINE"} or len(states) != 2:
+        raise WritebackError(f"vector indexes not ONLINE after {timeout_s} s: {states}")
+
+
+class _RowCounter:
+    """Counts relationships per committed batch: rows are per user, progress is per relationship."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self.progress = progress
+        self.rows = 0
+        self.empty_users: set[int] = set()
+        self.pending: deque[int] = deque()
+
+    def produced(self, user_id: int, recs: int) -> None:
+        self.pending.append(recs)
+        if recs == 0:
+            self.empty_users.add(user_id)
+
+    def batch(self, users: int) -> None:
+        rows = sum(self.pending.popleft() for _ in range(users))
+        self.rows += rows
+        if self.progress is not None:
+            self.progress.advance(rows)
+
+
+def _checked_embeddings(run: ScoringRun) -> tuple[Tensor, Tensor]:
+    user_emb, movie_emb = (t.detach().float().cpu() for t in run.embeddings())
+    if user_emb.shape[0] != len(run.user_ids) or movie_emb.shape[0] != len(run.movie_ids):
+        raise WritebackError(
+            f"run {run.run_id}: embeddings {tuple(user_emb.shape)} / {tuple(movie_emb.shape)} do not match its "
+            f"{len(run.user_ids)} users / {len(run.movie_ids)} movies"
+        )
+    if user_emb.dim() != 2 or user_emb.shape[1] != movie_emb.shape[1]:
+        raise WritebackError(f"run {run.run_id}: user and movie embeddings differ in size")
+    if not 1 <= user_emb.shape[1] <= MAX_DIMENSIONS:
+        raise WritebackError(f"run {run.run_id}: embedding size {user_emb.shape[1]} is outside 1..{MAX_DIMENSIONS}")
+    if not (torch.isfinite(user_emb).all() and torch.isfinite(movie_emb).all()):
+        raise WritebackError(f"run {run.run_id}: embeddings contain NaN or infinite values")
+    return user_emb, movie_emb
+
+
+def _stage_embeddings(
+    graph: Graph, run: ScoringRun, user_emb: Tensor, movie_emb: Tensor, user_ok: Tensor, movie_ok: Tensor,
+    batch_size: int, progress: Progress | None,
+) -> int:
+    total = int(user_ok.sum()) + int(movie_ok.sum())
+    if progress is not None:
+        progress.phase("embeddings", total)
+    written = 0
+    for query, key, ids, emb, ok in (
+        ("stage_user_embeddings", "userId", run.user_ids, user_emb, user_ok),
+        ("stage_movie_embeddings", "movieId", run.movie_ids, movie_emb, movie_ok),
+    ):
+        index = torch.nonzero(ok).flatten().tolist()
+        vectors = emb.tolist()
+        rows = ({key: ids[i], "embedding": vectors[i]} for i in index)
+        written += graph.write_batches(
+            cypher.load(query), rows, batch_size=batch_size, runId=run.run_id,
+            on_batch=progress.advance if progress is not None else None,
+        )
+    return written
+
+
+def _recommendation_rows(
+    run: ScoringRun, rated: tuple[Tensor, Tensor], k: int, users: Tensor, exclude: Tensor, chunk_size: int,
+    scoring: list[float], counter: _RowCounter,
+) -> Iterator[dict[str, Any]]:
+    """One row per user, ``{userId, recs: [{movieId, score, predictedRating, rank}]}``, chunk by chunk.
+
+    Adds the seconds spent scoring to ``scoring[0]``.
+    """
+    if len(users) == 0:
+        return
+    chunks = top_k(run, rated, k, user_index=users, exclude_movies=exclude, chunk_size=chunk_size)
+    while True:
+        t0 = time.perf_counter()
+        chunk = next(chunks, None)
+        if chunk is None:
+            return
+        valid = torch.isfinite(chunk.scores)
+        flat_users = chunk.users.repeat_interleave(chunk.movies.shape[1])
+        with torch.no_grad():
+            predicted = run.predict_rating(flat_users, chunk.movies.flatten()).float().view_as(chunk.scores)
+        user_ids = [run.user_ids[i] for i in chunk.users.tolist()]
+        movie_ids = chunk.movies.tolist()
+        scores = chunk.scores.tolist()
+        ratings = predicted.tolist()
+        valid_l = valid.tolist()
+        scoring[0] += time.perf_counter() - t0
+        for row, uid in enumerate(user_ids):
+            recs = [
+                {"movieId": run.movie_ids[movie_ids[row][j]], "score": scores[row][j],
+                 "predictedRating": ratings[row][j], "rank": j + 1}
+                for j in range(len(movie_ids[row])) if valid_l[row][j]
+            ]
+            counter.produced(uid, len(recs))
+            yield {"userId": uid, "recs": recs}
+
+
+def _activate(graph: Graph, run_id: str) -> list[str]:
+    """Run ``activate_run``'s statements in one managed transaction; return the replaced run ids."""
+    statements = cypher.statements("activate_run")
+
+    def work(tx: ManagedTransaction) -> list[str]:
+        previous: list[str] = []
+        for i, statement in enumerate(statements):
+            records = list(tx.run(statement, runId=run_id))
+            if i == 0:
+                if not records:
+                    raise WritebackError(f"ModelRun {run_id!r} vanished before activation")
+                previous = list(records[0]["previous"])
+        return previous
+
+    with graph.driver.session(database=graph.database) as session:
+        return session.execute_write(work)

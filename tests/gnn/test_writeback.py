@@ -1,0 +1,312 @@
+"""Writeback: top-K unrated movies, embeddings and vector indexes, the atomic switch between runs.
+
+The runs here are small real objects of the ``gnn.writeback.ScoringRun`` shape with seeded
+embeddings (score = dot product), so the expected top-K is computed independently, by brute force
+in plain Python, from the same numbers. Neo4j is the real one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from torch import Tensor
+
+import cypher
+from gnn.writeback import Progress, rated_index, top_k, write_back
+from movierec.db import Graph, connect
+from movierec.errors import WritebackError
+from movierec.settings import Neo4jSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class FixedRun:
+    """A run with seeded embeddings: score(u, m) = <user_emb[u], movie_emb[m]>."""
+
+    run_id: str
+    user_ids: list[int]
+    movie_ids: list[int]
+    dims: int = 8
+    seed: int = 0
+    model: str = "fixed"
+    path: Path = Path("/nonexistent/run")
+    config: dict[str, Any] = field(default_factory=lambda: {"dims": 8})
+    metrics: dict[str, Any] = field(default_factory=lambda: {"recall@10": 0.25})
+
+    def __post_init__(self) -> None:
+        g = torch.Generator().manual_seed(self.seed)
+        self.user_emb = torch.randn(len(self.user_ids), self.dims, generator=g)
+        self.movie_emb = torch.randn(len(self.movie_ids), self.dims, generator=g)
+
+    def embeddings(self) -> tuple[Tensor, Tensor]:
+        return self.user_emb, self.movie_emb
+
+    def score(self, user_index: Tensor) -> Tensor:
+        return self.user_emb[user_index] @ self.movie_emb.T
+
+    def predict_rating(self, user_index: Tensor, movie_index: Tensor) -> Tensor:
+        dot = (self.user_emb[user_index] * self.movie_emb[movie_index]).sum(-1)
+        return 0.5 + 4.5 * torch.sigmoid(dot)
+
+
+N_USERS, N_MOVIES = 30, 40
+
+
+def make_graph(graph: Graph, n_users: int = N_USERS, n_movies: int = N_MOVIES, seed: int = 1) -> set[tuple[int, int]]:
+    """Users 100.., movies 1000.. with two genres, and each user rating a seeded random ~30% of movies.
+
+    User 100 rated every movie but three; user 101 rated none. Returns the rated pairs.
+    """
+    for statement in cypher.statements("create_constraints"):
+        graph.write(statement)
+    rng = random.Random(seed)
+    pairs: set[tuple[int, int]] = set()
+    for u in range(n_users):
+        uid = 100 + u
+        if uid == 100:
+            chosen = list(range(3, n_movies))
+        elif uid == 101:
+            chosen = []
+        else:
+            chosen = [m for m in range(n_movies) if rng.random() < 0.3]
+        pairs |= {(uid, 1000 + m) for m in chosen}
+    graph.write(
+        "UNWIND $users AS uid CREATE (:User {userId: uid})", users=[100 + u for u in range(n_users)]
+    )
+    graph.write(
+        "UNWIND $movies AS mid CREATE (m:Movie {movieId: mid, title: 'Movie ' + toString(mid), year: 2000}) "
+        "MERGE (g:Genre {name: CASE WHEN mid % 2 = 0 THEN 'Comedy' ELSE 'Drama' END}) CREATE (m)-[:IN_GENRE]->(g)",
+        movies=[1000 + m for m in range(n_movies)],
+    )
+    graph.write(
+        "UNWIND $pairs AS p MATCH (u:User {userId: p[0]}), (m:Movie {movieId: p[1]}) "
+        "CREATE (u)-[:RATED {rating: 4.0, timestamp: datetime('2020-01-01T00:00:00Z')}]->(m)",
+        pairs=[list(p) for p in sorted(pairs)],
+    )
+    return pairs
+
+
+def expected_top_k(run: FixedRun, rated: set[tuple[int, int]], k: int) -> dict[int, list[int]]:
+    """Brute force in plain Python: each user's k best unrated movieIds."""
+    users = run.user_emb.tolist()
+    movies = run.movie_emb.tolist()
+    out = {}
+    for ui, uid in enumerate(run.user_ids):
+        scored = [
+            (-sum(a * b for a, b in zip(users[ui], movies[mi], strict=True)), mid)
+            for mi, mid in enumerate(run.movie_ids)
+            if (uid, mid) not in rated
+        ]
+        out[uid] = [mid for _, mid in sorted(scored)[:k]]
+    return out
+
+
+def written(graph: Graph, run_id: str) -> dict[int, list[tuple[int, int, float, float]]]:
+    """userId -> [(rank, movieId, score, predictedRating)] of a run, by rank."""
+    out: dict[int, list[tuple[int, int, float, float]]] = {}
+    for r in graph.read(
+        "MATCH (u:User)-[r:RECOMMENDED {runId: $runId}]->(m:Movie) "
+        "RETURN u.userId AS u, r.rank AS rank, m.movieId AS m, r.score AS s, r.predictedRating AS p "
+        "ORDER BY u, rank",
+        runId=run_id,
+    ):
+        out.setdefault(r["u"], []).append((r["rank"], r["m"], r["s"], r["p"]))
+    return out
+
+
+def users_and_movies(n_users: int = N_USERS, n_movies: int = N_MOVIES) -> tuple[list[int], list[int]]:
+    # reversed order: tensor index i is not userId - 100, so the id mapping is exercised
+    return [100 + u for u in reversed(range(n_users))], [1000 + m for m in range(n_movies)]
+
+
+def test_top_k_masks_rated_movies_and_matches_brute_force() -> None:
+    user_ids, movie_ids = users_and_movies()
+    run = FixedRun("r", user_ids, movie_ids, seed=3)
+    rated = {(uid, mid) for uid in user_ids for mid in movie_ids if (uid + mid) % 3 == 0}
+    pairs = rated_index(run, sorted(rated) + [(999, 1000), (100, 99999)])  # unknown ids are dropped
+    assert len(pairs[0]) == len(rated)
+    chunks = list(top_k(run, pairs, k=5, chunk_size=7))
+    assert [len(c.users) for c in chunks] == [7, 7, 7, 7, 2]
+    got = {
+        user_ids[int(u)]: [movie_ids[int(m)] for m in row]
+        for c in chunks
+        for u, row in zip(c.users, c.movies, strict=True)
+    }
+    assert got == expected_top_k(run, rated, 5)
+
+
+def test_top_k_pads_with_minus_infinity_when_few_movies_are_left() -> None:
+    run = FixedRun("r", [1, 2], [10, 11, 12], seed=0)
+    pairs = rated_index(run, [(1, 10), (1, 11), (1, 12), (2, 11)])
+    (chunk,) = top_k(run, pairs, k=3)
+    assert torch.isinf(chunk.scores[0]).tolist() == [True, True, True]
+    assert torch.isfinite(chunk.scores[1]).tolist() == [True, True, False]
+    assert sorted(chunk.movies[1, :2].tolist()) == [0, 2]
+
+
+def test_write_back_writes_each_users_top_k_unrated_movies(graph: Graph) -> None:
+    rated = make_graph(graph)
+    run = FixedRun("run-a", *users_and_movies(), seed=5)
+    phases: list[tuple[str, int]] = []
+    advanced = [0]
+    result = write_back(graph, run, k=5, batch_size=4, embedding_batch_size=16,
+                        progress=Progress(phase=lambda name, total: phases.append((name, total)),
+                                          advance=lambda n: advanced.__setitem__(0, advanced[0] + n)))
+
+    recs = written(graph, "run-a")
+    expected = expected_top_k(run, rated, 5)
+    assert sorted(expected[100]) == [1000, 1001, 1002]  # user 100 left only three movies unrated
+    assert {u: [m for _, m, _, _ in rows] for u, rows in recs.items()} == expected
+    for uid, rows in recs.items():
+        assert [rank for rank, _, _, _ in rows] == list(range(1, len(rows) + 1))
+        scores = [s for _, _, s, _ in rows]
+        assert scores == sorted(scores, reverse=True)
+        ui = run.user_ids.index(uid)
+        for _, mid, score, predicted in rows:
+            dot = float(run.user_emb[ui] @ run.movie_emb[run.movie_ids.index(mid)])
+            assert score == pytest.approx(dot, abs=1e-5)
+            assert predicted == pytest.approx(0.5 + 4.5 / (1 + math.exp(-dot)), abs=1e-5)
+    assert graph.read("MATCH (u:User)-[:RATED]->(m)<-[:RECOMMENDED]-(u) RETURN count(*) AS n")[0]["n"] == 0
+    assert result.users == N_USERS
+    assert result.recommendations == 3 + (N_USERS - 1) * 5 == advanced[0] - N_USERS - N_MOVIES
+    assert result.embeddings == N_USERS + N_MOVIES
+    assert [p[0] for p in phases] == ["embeddings", "recommendations", "vector indexes", "cleanup"]
+    assert result.previous_run_ids == [] and result.deleted == 0 and result.dimensions == 8
+
+    (model_run,) = graph.read("MATCH (r:ModelRun) RETURN r {.*} AS r")
+    r = model_run["r"]
+    assert (r["runId"], r["model"], r["active"], r["path"]) == ("run-a", "fixed", True, "/nonexistent/run")
+    assert json.loads(r["metrics"]) == {"recall@10": 0.25} and json.loads(r["params"]) == {"dims": 8}
+
+    emb = graph.read("MATCH (m:Movie {movieId: 1007}) RETURN m.embedding AS e, m.stagedEmbedding AS s")[0]
+    assert emb["e"] == pytest.approx(run.movie_emb[7].tolist(), abs=1e-6) and emb["s"] is None
+    indexes = {r["name"]: (r["state"], r["dimensions"]) for r in graph.read(cypher.load("show_vector_indexes"))}
+    assert indexes == {"user_embedding": ("ONLINE", 8), "movie_embedding": ("ONLINE", 8)}
+
+    top = graph.read(cypher.load("recommend_for_user"), userId=102, k=3, genre=None)
+    assert [row["movieId"] for row in top] == expected[102][:3]
+    comedy = graph.read(cypher.load("recommend_for_user"), userId=102, k=10, genre="Comedy")
+    assert [row["movieId"] for row in comedy] == [m for m in expected[102] if m % 2 == 0]
+    near = graph.read(cypher.load("similar_movies"), movieId=1007, k=3)
+    cos = torch.nn.functional.cosine_similarity(run.movie_emb[7:8], run.movie_emb, dim=1)
+    cos[7] = -2
+    # the index is approximate (HNSW, quantized): the same neighbours, near-ties in either order
+    assert {row["movieId"] for row in near} == {1000 + int(i) for i in torch.topk(cos, 3).indices}
+    assert near[0]["movieId"] == 1000 + int(cos.argmax())
+
+
+def test_second_run_replaces_the_first_and_its_indexes(graph: Graph) -> None:
+    make_graph(graph)
+    write_back(graph, FixedRun("run-a", *users_and_movies(), seed=5), k=5)
+    result = write_back(graph, FixedRun("run-b", *users_and_movies(), seed=6, dims=4), k=3,
+                        delete_batch_size=7)
+    assert result.previous_run_ids == ["run-a"]
+    assert result.deleted == 3 + (N_USERS - 1) * 5
+    runs = graph.read(cypher.load("model_runs"))
+    assert [(r["runId"], r["active"], r["recommendations"]) for r in runs] == [
+        ("run-b", True, 3 + (N_USERS - 1) * 3), ("run-a", False, 0)
+    ]
+    indexes = {r["name"]: r["dimensions"] for r in graph.read(cypher.load("show_vector_indexes"))}
+    assert indexes == {"user_embedding": 4, "movie_embedding": 4}
+    assert len(graph.read(cypher.load("similar_movies"), movieId=1000, k=5)) == 5
+
+
+def test_rerunning_the_active_run_changes_nothing(graph: Graph) -> None:
+    make_graph(graph)
+    run = FixedRun("run-a", *users_and_movies(), seed=5)
+    write_back(graph, run, k=5)
+    before = written(graph, "run-a")
+    again = write_back(graph, run, k=5)
+    assert written(graph, "run-a") == before
+    assert again.resumed_users == N_USERS and again.recommendations == 0 and again.deleted == 0
+
+
+def test_a_run_of_another_graph_is_refused_and_nothing_is_written(graph: Graph) -> None:
+    make_graph(graph)
+    with pytest.raises(WritebackError, match="is this the graph it was trained on"):
+        write_back(graph, FixedRun("other", [1, 2], [3, 4]), k=5)
+    bad = FixedRun("nan", *users_and_movies())
+    bad.movie_emb[3, 2] = float("nan")
+    with pytest.raises(WritebackError, match="NaN"):
+        write_back(graph, bad, k=5)
+    with pytest.raises(WritebackError, match="k must be at least 1"):
+        write_back(graph, FixedRun("zero", *users_and_movies()), k=0)
+    assert graph.read("MATCH (r:ModelRun) RETURN count(r) AS n")[0]["n"] == 0
+    assert graph.read("MATCH ()-[r:RECOMMENDED]->() RETURN count(r) AS n")[0]["n"] == 0
+
+
+SLOW_USERS = 60
+
+
+def slow_writer_main() -> None:
+    """Entry point of the subprocess the interruption test kills: writes run-b one user per second/20."""
+    settings = Neo4jSettings.resolve()
+    run = FixedRun("run-b", *users_and_movies(SLOW_USERS), seed=6, dims=4)
+    with connect(settings) as graph:
+        write_back(graph, run, k=5, batch_size=1, embedding_batch_size=10,
+                   progress=Progress(phase=lambda _n, _t: None, advance=lambda _n: time.sleep(0.05)))
+
+
+def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
+    graph: Graph, neo4j_settings: Neo4jSettings
+) -> None:
+    rated = make_graph(graph, n_users=SLOW_USERS)
+    run_a = FixedRun("run-a", *users_and_movies(SLOW_USERS), seed=5)
+    write_back(graph, run_a, k=5)
+    before = written(graph, "run-a")
+    emb_before = graph.read("MATCH (u:User) RETURN u.userId AS u, u.embedding AS e ORDER BY u")
+
+    env = {**os.environ, "NEO4J_URI": neo4j_settings.uri, "NEO4J_USERNAME": neo4j_settings.user,
+           "NEO4J_PASSWORD": neo4j_settings.password or "", "NEO4J_DATABASE": neo4j_settings.database}
+    code = "from tests.gnn.test_writeback import slow_writer_main; slow_writer_main()"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            n = graph.read("MATCH ()-[r:RECOMMENDED {runId: 'run-b'}]->() RETURN count(r) AS n")[0]["n"]
+            if n >= 25:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, f"writer ended before it was killed: {proc.stderr.read() if proc.stderr else ''}"
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+
+    partial = written(graph, "run-b")
+    assert 5 <= len(partial) < SLOW_USERS - 1  # some users written, not all
+    # readers still see run-a, whole: flag, relationships, embeddings, queries
+    runs = {r["runId"]: r["a"] for r in graph.read("MATCH (r:ModelRun) RETURN r.runId AS runId, r.active AS a")}
+    assert runs == {"run-a": True, "run-b": False}
+    assert written(graph, "run-a") == before
+    assert graph.read("MATCH (u:User) RETURN u.userId AS u, u.embedding AS e ORDER BY u") == emb_before
+    assert [r["movieId"] for r in graph.read(cypher.load("recommend_for_user"), userId=105, k=5, genre=None)] == [
+        m for _, m, _, _ in before[105]
+    ]
+    staged = graph.read("MATCH (m:Movie) WHERE m.stagedRunId = 'run-b' RETURN count(m) AS n")[0]["n"]
+    assert staged == N_MOVIES
+
+    run_b = FixedRun("run-b", *users_and_movies(SLOW_USERS), seed=6, dims=4)
+    result = write_back(graph, run_b, k=5)
+    assert result.resumed_users == len(partial)
+    assert result.previous_run_ids == ["run-a"]
+    final = written(graph, "run-b")
+    assert {u: [m for _, m, _, _ in rows] for u, rows in final.items()} == expected_top_k(run_b, rated, 5)
+    assert {u: rows for u, rows in final.items() if u in partial} == partial
+    assert written(graph, "run-a") == {}
+    assert graph.read("MATCH (n) WHERE n.stagedRunId IS NOT NULL RETURN count(n) AS n")[0]["n"] == 0
+    emb = graph.read("MATCH (u:User {userId: 105}) RETURN u.embedding AS e")[0]["e"]
+    assert emb == pytest.approx(run_b.user_emb[run_b.user_ids.index(105)].tolist(), abs=1e-6)
