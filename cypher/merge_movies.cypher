@@ -1,0 +1,23 @@
+// Creates or updates movies and replaces their genre links (idempotent; genres must exist).
+// Properties the row leaves null (imdbId, tmdbId, releaseDate) keep what the movie already has.
+// Parameters: $rows, a list of {movieId: INTEGER, title: STRING, year: INTEGER|null, genres: LIST<STRING>,
+//   imdbId: INTEGER|null, tmdbId: INTEGER|null, releaseDate: STRING (yyyy-mm-dd)|null}.
+//   :param rows => [{movieId: 1, title: 'Toy Story', year: 1995, genres: ['Animation', 'Comedy'], imdbId: 114709, tmdbId: 862, releaseDate: null}]
+UNWIND $rows AS row
+MERGE (m:Movie {movieId: row.movieId})
+SET m.title = row.title,
+    m.year = row.year,
+    m.imdbId = coalesce(row.imdbId, m.imdbId),
+    m.tmdbId = coalesce(row.tmdbId, m.tmdbId),
+    m.releaseDate = coalesce(date(row.releaseDate), m.releaseDate)
+WITH m, row
+CALL (m, row) {
+  MATCH (m)-[old:IN_GENRE]->(g:Genre)
+  WHERE NOT g.name IN row.genres
+  DELETE old
+}
+CALL (m, row) {
+  UNWIND row.genres AS name
+  MATCH (g:Genre {name: name})
+  MERGE (m)-[:IN_GENRE]->(g)
+}
