@@ -121,6 +121,7 @@ class WritebackResult:
 
     Attributes:
         run_id (str): The run written, now active.
+        k (int): Recommendations per user asked for.
         previous_run_ids (list[str]): The runs it replaced (normally one, or none).
         users (int): Users that hold the run's recommendations.
         resumed_users (int): Users skipped because an interrupted writeback had written them.
@@ -136,6 +137,7 @@ class WritebackResult:
     """
 
     run_id: str
+    k: int = 0
     previous_run_ids: list[str] = field(default_factory=list)
     users: int = 0
     resumed_users: int = 0
@@ -297,7 +299,7 @@ def write_back(
         if value < 1:
             raise WritebackError(f"{name} must be at least 1, got {value}")
     started = time.perf_counter()
-    result = WritebackResult(run_id=run.run_id)
+    result = WritebackResult(run_id=run.run_id, k=k)
     step = "preparing"
     try:
         user_emb, movie_emb = _checked_embeddings(run)

@@ -1,7 +1,536 @@
-"""CLI commands of the query stage; each is registered by appending it to COMMANDS."""
+"""CLI commands that write results back and read them: writeback, score, recommend, similar, runs, pipeline.
+
+The functions above the commands return data and print nothing; the commands only parse options,
+call them and print. Every query comes from the Cypher library (``cypher/*.cypher``) with values as
+parameters, so user input (ids, genres, titles) never becomes query text.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
 import click
+from tqdm import tqdm
+
+import cypher
+from movierec.cli.options import neo4j_options, quiet_option
+from movierec.db import Graph, connect
+from movierec.errors import NotFoundError
+from movierec.settings import Neo4jSettings
 
 COMMANDS: list[click.Command] = []
+
+MIN_RATING = 4.0  # what "rated highly" means for explanations and collaborative filtering
+NEIGHBOURS = 50  # like-minded users who vote in collaborative filtering
+POPULAR_MIN_MEAN = 3.5  # cold start: most rated movies among those with at least this mean rating
+
+
+# -- reading recommendations (library-style: return data, print nothing) ---------------------------
+
+
+@dataclass
+class Recommendations:
+    """A user's recommendations and where they came from.
+
+    Attributes:
+        user_id (int): The userId asked for.
+        source (str): ``"model"``, ``"collaborative_filtering"`` or ``"popular"``.
+        run_id (str, optional): The active run, when ``source`` is ``"model"``.
+        note (str, optional): Why a fallback was used.
+        rows (list[dict]): ``rank, movieId, title, year, genres, score`` (+ ``predictedRating``, ``because``).
+    """
+
+    user_id: int
+    source: str
+    run_id: str | None = None
+    note: str | None = None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def active_run(graph: Graph) -> dict[str, Any] | None:
+    """The active ModelRun's ``runId, model, path, createdAt, metrics``, or ``None``."""
+    records = graph.read(cypher.load("read_active_run"))
+    return dict(records[0]) if records else None
+
+
+def check_genre(graph: Graph, genre: str | None) -> None:
+    """Raise :class:`NotFoundError` unless ``genre`` is ``None`` or an existing Genre's name."""
+    if genre is None:
+        return
+    names = [r["name"] for r in graph.read(cypher.load("read_genres"))]
+    if genre not in names:
+        raise NotFoundError(f"no genre named {genre!r} (known: {', '.join(names) or 'none, ingest first'})")
+
+
+def recommend(graph: Graph, user_id: int, k: int = 10, genre: str | None = None, fallback: bool = False,
+              explain: bool = False) -> Recommendations:
+    """The active run's recommendations for a user, or with ``fallback`` a pure-Cypher answer.
+
+    Args:
+        graph (Graph): The database.
+        user_id (int): The user's userId.
+        k (int): How many. (default: ``10``)
+        genre (str, optional): Only movies in this genre.
+        fallback (bool): For an unknown user, answer with popular movies (cold start); with no active
+            run or no recommendations for the user, collaborative filtering (or popular movies for a
+            user without ratings). (default: ``False``)
+        explain (bool): Add ``because``: the user's own highly rated movies that connect to each one.
+            (default: ``False``)
+
+    Returns:
+        Recommendations: The rows, best first.
+
+    Raises:
+        NotFoundError: Unknown genre; unknown user, no active run or no recommendations for the
+            user, without ``fallback``.
+    """
+    check_genre(graph, genre)
+    user = graph.read(cypher.load("read_user"), userId=user_id)
+    if not user:
+        if not fallback:
+            raise NotFoundError(
+                f"no user with userId {user_id} in database {graph.database!r} (--fallback answers with popular "
+                "movies for a new user)"
+            )
+        return Recommendations(user_id, "popular", note=f"userId {user_id} is not in the graph: cold start",
+                               rows=_popular(graph, None, k, genre))
+    run = active_run(graph)
+    if run is not None and user[0]["recommendations"] > 0:
+        rows = [dict(r) for r in graph.read(cypher.load("recommend_for_user"), userId=user_id, k=k, genre=genre)]
+        result = Recommendations(user_id, "model", run_id=run["runId"], rows=rows)
+    elif not fallback:
+        if run is None:
+            raise NotFoundError(
+                "no model run is active: run `movierec pipeline` (or `movierec writeback RUN`), or use --fallback "
+                "for collaborative filtering in Cypher"
+            )
+        raise NotFoundError(
+            f"the active run {run['runId']} has no recommendations for userId {user_id} (not in its training "
+            "data?); --fallback answers with collaborative filtering"
+        )
+    else:
+        why = "no model run is active" if run is None else f"run {run['runId']} has nothing for this user"
+        if user[0]["ratings"] > 0:
+            rows = [dict(r) for r in graph.read(
+                cypher.load("collaborative_filtering"), userId=user_id, k=k, genre=genre, minRating=MIN_RATING,
+                neighbours=NEIGHBOURS,
+            )]
+            result = Recommendations(user_id, "collaborative_filtering", note=why, rows=rows)
+        else:
+            result = Recommendations(user_id, "popular", note=f"{why}; the user has no ratings",
+                                     rows=_popular(graph, user_id, k, genre))
+    for rank, row in enumerate(result.rows, start=1):
+        row.setdefault("rank", rank)
+        if explain:
+            row["because"] = because_you_rated(graph, user_id, row["movieId"], k=2)
+    return result
+
+
+def because_you_rated(graph: Graph, user_id: int, movie_id: int, k: int = 3,
+                      min_rating: float = MIN_RATING) -> list[dict[str, Any]]:
+    """The user's highly rated movies that connect to ``movie_id`` (shared genres, co-raters), strongest first.
+
+    Args:
+        graph (Graph): The database.
+        user_id (int): The user's userId.
+        movie_id (int): The recommended movie.
+        k (int): How many connecting movies. (default: ``3``)
+        min_rating (float): What counts as highly rated. (default: ``4.0``)
+
+    Returns:
+        list[dict]: ``movieId, title, yourRating, sharedGenres, coRaters`` per connecting movie.
+    """
+    records = graph.read(cypher.load("because_you_rated"), userId=user_id, movieId=movie_id, k=k,
+                         minRating=min_rating)
+    keep = ("movieId", "title", "yourRating", "sharedGenres", "coRaters")
+    return [{key: r[key] for key in keep} for r in records]
+
+
+def _popular(graph: Graph, user_id: int | None, k: int, genre: str | None) -> list[dict[str, Any]]:
+    return [dict(r) for r in graph.read(cypher.load("popular_in_genre"), genre=genre, k=k, minMean=POPULAR_MIN_MEAN,
+                                        userId=user_id)]
+
+
+_TITLE_YEAR = re.compile(r"^(?P<title>.*\S)\s*\((?P<year>\d{4})\)\s*$")
+
+
+def find_movie(graph: Graph, movie_id: int | None = None, title: str | None = None) -> dict[str, Any]:
+    """A movie by movieId, or by title (case-insensitive, "Title (1995)" also accepted).
+
+    An exact title wins, the most rated first; otherwise a single movie whose title contains ``title``.
+
+    Raises:
+        NotFoundError: No such movie, or a partial title that matches several.
+    """
+    if movie_id is not None:
+        records = graph.read(cypher.load("read_movie"), movieId=movie_id)
+        if not records:
+            raise NotFoundError(f"no movie with movieId {movie_id} in database {graph.database!r}")
+        return dict(records[0])
+    assert title is not None
+    match = _TITLE_YEAR.match(title)
+    name, year = (match["title"], int(match["year"])) if match else (title.strip(), None)
+    found = graph.read(cypher.load("find_movies_by_title"), title=name, year=year, limit=5)
+    if not found:
+        raise NotFoundError(f"no movie titled {title!r} in database {graph.database!r}")
+    if not found[0]["exact"] and len(found) > 1:
+        options = "; ".join(f"{r['movieId']}: {r['title']} ({r['year']})" for r in found)
+        raise NotFoundError(f"{title!r} matches several movies, pick one with --movie: {options}")
+    return dict(graph.read(cypher.load("read_movie"), movieId=found[0]["movieId"])[0])
+
+
+def similar(graph: Graph, movie: dict[str, Any], k: int = 10) -> list[dict[str, Any]]:
+    """The ``k`` movies nearest to ``movie`` in the active run's embedding space (vector index).
+
+    Raises:
+        NotFoundError: The movie has no embedding (no run is active, or it was not in its training data).
+    """
+    if not movie["embedded"]:
+        run = active_run(graph)
+        why = "no model run is active" if run is None else f"run {run['runId']} did not embed it"
+        raise NotFoundError(f"movie {movie['movieId']} ({movie['title']}) has no embedding: {why}")
+    return [dict(r) for r in graph.read(cypher.load("similar_movies"), movieId=movie["movieId"], k=k)]
+
+
+def model_runs(graph: Graph) -> list[dict[str, Any]]:
+    """Every ModelRun, the active one first, with metrics parsed from JSON."""
+    rows = []
+    for r in graph.read(cypher.load("model_runs")):
+        row = dict(r)
+        row["metrics"] = json.loads(row["metrics"] or "{}")
+        row["params"] = json.loads(row["params"] or "{}")
+        row["createdAt"] = row["createdAt"].iso_format() if row["createdAt"] is not None else None
+        rows.append(row)
+    return rows
+
+
+# -- printing ---------------------------------------------------------------------------------------
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    if isinstance(value, list):
+        return "|".join(str(v) for v in value)
+    return str(value)
+
+
+def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], widths: dict[str, int] | None = None) -> str:
+    """Rows as a plain text table; long cells are cut to ``widths[column]`` characters."""
+    widths = widths or {}
+    cells = [[_fmt(row.get(c)) for c in columns] for row in rows]
+    for line in cells:
+        for i, c in enumerate(columns):
+            if c in widths and len(line[i]) > widths[c]:
+                line[i] = line[i][: widths[c] - 1] + "…"
+    size = [max([len(c)] + [len(line[i]) for line in cells]) for i, c in enumerate(columns)]
+    out = ["  ".join(c.ljust(size[i]) for i, c in enumerate(columns)).rstrip()]
+    out += ["  ".join(v.ljust(size[i]) for i, v in enumerate(line)).rstrip() for line in cells]
+    return "\n".join(out)
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    return str(value)
+
+
+def _echo_recommendations(result: Recommendations, fmt: str, explain: bool) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(asdict(result), indent=2, default=_json_default))
+        return
+    head = f"userId {result.user_id}: "
+    if result.source == "model":
+        head += f"active run {result.run_id}"
+    else:
+        head += f"{result.source.replace('_', ' ')} ({result.note})"
+    click.echo(head)
+    if not result.rows:
+        click.echo("  (no recommendations match)")
+        return
+    columns = ["rank", "movieId", "title", "year", "genres", "score"]
+    if result.source == "model":
+        columns.append("predictedRating")
+    click.echo(table(result.rows, columns, widths={"title": 45, "genres": 40}))
+    if explain:
+        for row in result.rows:
+            reasons = "; ".join(
+                f"{b['title']} (you: {b['yourRating']:g}, genres: {', '.join(b['sharedGenres']) or '-'}, "
+                f"{b['coRaters']} co-raters)" for b in row.get("because", [])
+            )
+            click.echo(f"  {row['rank']:>2}. {row['title']}: because you rated {reasons or 'nothing related'}")
+
+
+# -- commands -----------------------------------------------------------------------------------------
+
+def _neo4j_options_user_free(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Like :func:`movierec.cli.options.neo4j_options`, with the Neo4j user name as ``--neo4j-user``.
+
+    For the commands whose ``--user`` is a MovieLens userId (``recommend``, ``score``).
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, uri: str | None, neo4j_user: str | None, password: str | None,
+                database: str | None, **kwargs: Any) -> Any:
+        settings = Neo4jSettings.resolve(uri=uri, user=neo4j_user, password=password, database=database)
+        return func(*args, settings=settings, **kwargs)
+
+    options = [
+        click.option("--uri", envvar="NEO4J_URI", show_envvar=True, help="Bolt URI. [default: the local server]"),
+        click.option("--neo4j-user", envvar="NEO4J_USERNAME", show_envvar=True,
+                     help="Neo4j user name (--user is the MovieLens user here). [default: neo4j]"),
+        click.option("--password", envvar="NEO4J_PASSWORD", show_envvar=True,
+                     help="Password. [default: the local server's]"),
+        click.option("--database", envvar="NEO4J_DATABASE", show_envvar=True, help="Database. [default: neo4j]"),
+    ]
+    for option in reversed(options):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+_format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+                              show_default=True, help="Output format.")
+
+
+@click.command("recommend")
+@click.option("--user", "user_id", type=int, required=True, help="The user's userId.")
+@click.option("--k", type=click.IntRange(min=1), default=10, show_default=True, help="How many movies.")
+@click.option("--genre", help="Only movies in this genre (exact name, e.g. Comedy).")
+@click.option("--explain", is_flag=True, help="Say which of the user's highly rated movies lead to each one.")
+@click.option("--fallback", is_flag=True,
+              help="Answer without a model: popular movies for an unknown user, collaborative filtering when "
+                   "no run is active or it has nothing for the user.")
+@_format_option
+@_neo4j_options_user_free
+def recommend_cmd(user_id: int, k: int, genre: str | None, explain: bool, fallback: bool, fmt: str,
+                  settings: Neo4jSettings) -> None:
+    """Recommend movies to a user from the active model run (cypher/recommend_for_user.cypher).
+
+    Example:
+
+        movierec recommend --user 42 --k 10 --genre Comedy --explain
+    """
+    with connect(settings) as graph:
+        result = recommend(graph, user_id, k=k, genre=genre, fallback=fallback, explain=explain)
+    _echo_recommendations(result, fmt, explain)
+
+
+@click.command("similar")
+@click.option("--movie", "movie_id", type=int, help="The movie's movieId.")
+@click.option("--title", help='The movie\'s title, e.g. "Toy Story" or "Toy Story (1995)".')
+@click.option("--k", type=click.IntRange(min=1), default=10, show_default=True, help="How many movies.")
+@_format_option
+@neo4j_options
+def similar_cmd(movie_id: int | None, title: str | None, k: int, fmt: str, settings: Neo4jSettings) -> None:
+    """Movies nearest to one in the learned embedding space (vector index movie_embedding).
+
+    Example:
+
+        movierec similar --title "Toy Story" --k 5
+    """
+    if (movie_id is None) == (title is None):
+        raise click.UsageError("give exactly one of --movie ID and --title TITLE")
+    with connect(settings) as graph:
+        movie = find_movie(graph, movie_id, title)
+        rows = similar(graph, movie, k)
+    if fmt == "json":
+        click.echo(json.dumps({"movie": movie, "similar": rows}, indent=2, default=_json_default))
+        return
+    click.echo(f"movies similar to {movie['movieId']}: {movie['title']} ({movie['year']})")
+    click.echo(table(rows, ["movieId", "title", "year", "genres", "score"], widths={"title": 45, "genres": 40}))
+
+
+@click.command("runs")
+@_format_option
+@neo4j_options
+def runs_cmd(fmt: str, settings: Neo4jSettings) -> None:
+    """List the model runs written back, the active one first, with their metrics.
+
+    Example:
+
+        movierec runs --format json
+    """
+    with connect(settings) as graph:
+        rows = model_runs(graph)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, default=_json_default))
+        return
+    if not rows:
+        click.echo("no model runs yet: run `movierec pipeline` or `movierec writeback RUN`")
+        return
+    for row in rows:
+        for key, value in row["metrics"].items():
+            if isinstance(value, (int, float)) and key.lower() in {"rmse", "mae", "recall@10", "ndcg@10"}:
+                row[key] = value
+        row["active"] = "*" if row["active"] else ""
+    columns = ["active", "runId", "model", "createdAt", "recommendations", "rmse", "mae", "recall@10", "ndcg@10"]
+    click.echo(table(rows, columns))
+
+
+class _Bars:
+    """tqdm bars (rows/s) for :class:`gnn.writeback.Progress`, on stderr."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: tqdm[Any] | None = None
+
+    def phase(self, name: str, total: int) -> None:
+        self.close()
+        if not self.quiet and total:
+            self.bar = tqdm(total=total, desc=f"{name:>15}", unit=" rows", unit_scale=True, file=sys.stderr,
+                            dynamic_ncols=True)
+
+    def advance(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _load_run(path: Path | str) -> Any:
+    from gnn.run import load_run
+
+    return load_run(path)
+
+
+def _write_back(graph: Graph, run: Any, k: int, batch_size: int, chunk_size: int, quiet: bool) -> Any:
+    from gnn.writeback import Progress, write_back
+
+    bars = _Bars(quiet)
+    try:
+        return write_back(graph, run, k=k, batch_size=batch_size, chunk_size=chunk_size,
+                          progress=Progress(phase=bars.phase, advance=bars.advance))
+    finally:
+        bars.close()
+
+
+def _echo_writeback(result: Any) -> None:
+    click.echo(
+        f"run {result.run_id} is active: {result.recommendations:,} recommendations for {result.users:,} users "
+        f"(k={result.k}), {result.embeddings:,} embeddings of {result.dimensions} dims"
+    )
+    if result.resumed_users:
+        click.echo(f"  resumed: {result.resumed_users:,} users were already written")
+    click.echo(
+        f"  scoring {result.scoring_s:.2f} s, writing {result.writing_s:.2f} s "
+        f"({result.rows_per_s:,.0f} rows/s), total {result.total_s:.2f} s"
+    )
+    if result.previous_run_ids:
+        click.echo(f"  replaced {', '.join(result.previous_run_ids)}; deleted {result.deleted:,} old relationships")
+    if result.skipped_user_ids or result.skipped_movie_ids:
+        click.echo(f"  skipped {result.skipped_user_ids} users and {result.skipped_movie_ids} movies not in the graph")
+
+
+_writeback_options = [
+    click.option("--k", type=click.IntRange(min=1), default=20, show_default=True, help="Recommendations per user."),
+    click.option("--batch-size", type=click.IntRange(min=1), default=200, show_default=True,
+                 help="Users per write transaction."),
+    click.option("--chunk-size", type=click.IntRange(min=1), default=1024, show_default=True,
+                 help="Users scored at once (bounds memory)."),
+]
+
+
+def _with(options: list[Any]) -> Any:
+    def decorate(func: Any) -> Any:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+@click.command("writeback")
+@click.argument("run_path", metavar="RUN", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_with(_writeback_options)
+@neo4j_options
+@quiet_option
+def writeback_cmd(run_path: Path, k: int, batch_size: int, chunk_size: int, settings: Neo4jSettings,
+                  quiet: bool) -> None:
+    """Write a trained run back into Neo4j and make it the active run.
+
+    For every user, the top-K movies they have not rated become RECOMMENDED
+    relationships; embeddings go to User.embedding / Movie.embedding with vector
+    indexes; a ModelRun node records the run. Queries keep reading the previous run
+    until the switch, which is one transaction; an interrupted writeback leaves the
+    previous run active and is finished by running the same command again.
+
+    Example:
+
+        movierec writeback runs/lightgcn-20260101-120000 --k 20
+    """
+    run = _load_run(run_path)
+    with connect(settings) as graph:
+        result = _write_back(graph, run, k, batch_size, chunk_size, quiet)
+    _echo_writeback(result)
+
+
+@click.command("score")
+@click.option("--user", "user_id", type=int, required=True, help="The user's userId.")
+@click.option("--movie", "movie_id", type=int, required=True, help="The movie's movieId.")
+@click.option("--run", "run_path", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The run's folder. [default: the active run's]")
+@_format_option
+@_neo4j_options_user_free
+def score_cmd(user_id: int, movie_id: int, run_path: Path | None, fmt: str, settings: Neo4jSettings) -> None:
+    """Score one (user, movie) pair with a trained model: ranking score and predicted rating.
+
+    Also shows the user's actual rating, if any, and the movie's rank among the
+    user's recommendations in the active run.
+
+    Example:
+
+        movierec score --user 42 --movie 1
+    """
+    import torch
+
+    with connect(settings) as graph:
+        run_info = active_run(graph)
+        if run_path is None:
+            if run_info is None or not run_info.get("path"):
+                raise NotFoundError("no model run is active: give --run RUN_DIR")
+            run_path = Path(run_info["path"])
+        if not run_path.is_dir():
+            raise NotFoundError(f"the run folder {run_path} does not exist any more: give --run RUN_DIR")
+        run = _load_run(run_path)
+        if user_id not in run.user_ids:
+            raise NotFoundError(f"userId {user_id} is not in run {run.run_id}")
+        if movie_id not in run.movie_ids:
+            raise NotFoundError(f"movieId {movie_id} is not in run {run.run_id}")
+        context = graph.read(cypher.load("read_pair"), userId=user_id, movieId=movie_id)
+    ui, mi = run.user_ids.index(user_id), run.movie_ids.index(movie_id)
+    with torch.no_grad():
+        scores = run.score(torch.tensor([ui]))[0]
+        predicted = float(run.predict_rating(torch.tensor([ui]), torch.tensor([mi]))[0])
+    row = {
+        "userId": user_id, "movieId": movie_id, "runId": run.run_id, "score": float(scores[mi]),
+        "predictedRating": predicted,
+        "scoreRank": int((scores > scores[mi]).sum()) + 1,
+        "title": context[0]["title"] if context else None,
+        "rating": context[0]["rating"] if context else None,
+        "recommendedRank": context[0]["rank"] if context else None,
+    }
+    if fmt == "json":
+        click.echo(json.dumps(row, indent=2))
+        return
+    click.echo(f"userId {user_id} x movieId {movie_id} ({row['title']}), run {run.run_id}")
+    click.echo(f"  score {row['score']:.4f} (rank {row['scoreRank']} of {len(run.movie_ids)} movies)")
+    click.echo(f"  predicted rating {predicted:.2f}")
+    if row["rating"] is not None:
+        click.echo(f"  actual rating {row['rating']:g}")
+    if row["recommendedRank"] is not None:
+        click.echo(f"  recommended at rank {row['recommendedRank']} by the active run")
+
+
+COMMANDS.extend([writeback_cmd, score_cmd, recommend_cmd, similar_cmd, runs_cmd])
