@@ -1,0 +1,174 @@
+"""Stage ``ingest``: movierec's loader against two peers, each into an empty store.
+
+- **neo4j-admin database import** (offline; the practical ceiling): the release converted to
+  the tool's CSV format (conversion timed but not counted), the tool's run, then the
+  uniqueness constraints created on the imported store (counted: the graph is not usable
+  by movierec without them).
+- **LOAD CSV ... CALL { } IN TRANSACTIONS**: the release's own CSV files copied into the
+  server's import folder, loaded with the same idempotent MERGE semantics as movierec
+  (``bench/cypher/load_csv_*.cypher``), constraints first.
+- **movierec ingest** (:func:`ingest.load.ingest_release`): read + validate + write, online and
+  idempotent; then the same ingest again on the loaded graph (the idempotent rerun).
+
+The figure is ratings per second of the whole load (all files, constraints included). Every
+variant's node and relationship counts are checked against each other. The graph movierec
+loaded stays in the ``graph`` server for the later stages.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import shutil
+import time
+from typing import Any
+
+import cypher
+from bench import cypher as bench_cypher
+from bench.admin_import import convert, run_import, set_initial_password
+from bench.context import Context
+from bench.report import Row, StageResult, Target, ratio
+from bench.server import BenchServer
+from movierec import schema
+from movierec.db import Graph, count_by_label, count_by_type
+
+logger = logging.getLogger(__name__)
+
+LABELS = [schema.USER, schema.MOVIE, schema.GENRE]
+TYPES = [schema.RATED, schema.TAGGED, schema.IN_GENRE]
+RERUN_MAX_RATINGS = 1_000_000  # the idempotent rerun doubles the stage's time: only up to this size
+
+
+def _counts(graph: Graph) -> dict[str, int]:
+    return {**count_by_label(graph, LABELS), **count_by_type(graph, TYPES)}
+
+
+def _constraints(graph: Graph) -> float:
+    started = time.perf_counter()
+    for statement in cypher.statements("create_constraints"):
+        graph.write(statement)
+    graph.write("CALL db.awaitIndexes(600)")
+    return time.perf_counter() - started
+
+
+def measure_admin_import(ctx: Context) -> tuple[Row, dict[str, Any]]:
+    """Convert, import offline, start, create constraints, count."""
+    server = BenchServer(ctx.server, "admin")
+    server.remove()
+    assert server.local is not None
+    work = ctx.work_dir("admin")
+    started = time.perf_counter()
+    files = convert(ctx.dataset.path, work / "csv")
+    convert_seconds = time.perf_counter() - started
+    tool = run_import(server.local, files)
+    password = secrets.token_urlsafe(18)
+    set_initial_password(server.local, password)
+    server.local.start(timeout=600)
+    try:
+        with server.connect() as graph:
+            constraint_seconds = _constraints(graph)
+            counts = _counts(graph)
+    finally:
+        server.remove()
+    seconds = tool["seconds"] + constraint_seconds
+    row = Row(
+        name="neo4j-admin import", peer=True,
+        figures={"ratings/s": ctx.dataset.ratings / seconds, "seconds": seconds,
+                 "ratings phase s": None, "server peak RSS": None},
+        note=(f"tool {tool['seconds']:.1f} s (JVM start included) + constraints {constraint_seconds:.1f} s; "
+              f"CSV conversion {convert_seconds:.1f} s not counted; offline, not idempotent"),
+    )
+    return row, counts
+
+
+def measure_load_csv(ctx: Context) -> tuple[Row, dict[str, Any]]:
+    """LOAD CSV of the release's files into a fresh server."""
+    server = BenchServer(ctx.server, "loadcsv")
+    server.start_fresh()
+    try:
+        import_dir = server.import_dir()
+        names = [n for n in ("movies", "links", "ratings", "tags") if (ctx.dataset.path / f"{n}.csv").exists()]
+        if import_dir is not None:
+            for name in names:
+                shutil.copy(ctx.dataset.path / f"{name}.csv", import_dir / f"{name}.csv")
+            urls = {name: f"file:///{name}.csv" for name in names}
+        else:
+            raise RuntimeError("the LOAD CSV peer needs the harness's own server (unset NEO4J_URI)")
+        phases: dict[str, float] = {}
+        with server.connect() as graph:
+            started = time.perf_counter()
+            phases["constraints"] = _constraints(graph)
+            for name in names:
+                t0 = time.perf_counter()
+                graph.run_autocommit(bench_cypher.load(f"load_csv_{name}"), url=urls[name], batch=ctx.batch_size)
+                phases[name] = time.perf_counter() - t0
+            seconds = time.perf_counter() - started
+            counts = _counts(graph)
+        peak = server.peak_rss_mib()
+    finally:
+        server.remove()
+    row = Row(
+        name="LOAD CSV IN TRANSACTIONS", peer=True,
+        figures={"ratings/s": ctx.dataset.ratings / seconds, "seconds": seconds,
+                 "ratings phase s": phases.get("ratings"), "server peak RSS": peak},
+        note="phases " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()),
+    )
+    return row, counts
+
+
+def measure_movierec(ctx: Context) -> tuple[list[Row], dict[str, Any]]:
+    """movierec's ingest into a fresh graph server (kept running), then the same ingest again."""
+    from ingest.load import ingest_release
+
+    server = ctx.graph_server()
+    server.start_fresh()
+    rows = []
+    with server.connect() as graph:
+        summary = ingest_release(graph, ctx.dataset.path, batch_size=ctx.batch_size)
+        counts = _counts(graph)
+        ctx.mark_loaded({"seconds": summary.seconds})
+        rows.append(Row(
+            name="movierec ingest",
+            figures={"ratings/s": ctx.dataset.ratings / summary.seconds, "seconds": summary.seconds,
+                     "ratings phase s": summary.phase_seconds.get("ratings"), "server peak RSS": server.peak_rss_mib()},
+            note="phases " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.phase_seconds.items()),
+        ))
+        if ctx.dataset.ratings <= RERUN_MAX_RATINGS:
+            again = ingest_release(graph, ctx.dataset.path, batch_size=ctx.batch_size)
+            same = _counts(graph) == counts
+            rows.append(Row(
+                name="movierec ingest, rerun",
+                figures={"ratings/s": ctx.dataset.ratings / again.seconds, "seconds": again.seconds,
+                         "ratings phase s": again.phase_seconds.get("ratings"),
+                         "server peak RSS": server.peak_rss_mib()},
+                note=f"same release again on the loaded graph; counts unchanged: {same}",
+            ))
+    return rows, counts
+
+
+def run(ctx: Context) -> StageResult:
+    """Measure the ingest stage and its peers on ``ctx.dataset``."""
+    result = StageResult(
+        stage="ingest", dataset=ctx.dataset.name, ratings=ctx.dataset.ratings, primary="ratings/s",
+        units={"ratings/s": "", "seconds": "s", "ratings phase s": "s", "server peak RSS": "MiB"},
+    )
+    counts: dict[str, dict[str, Any]] = {}
+    if ctx.graph_server().external:
+        logger.warning("NEO4J_URI is set: the offline and LOAD CSV peers need the harness's own server; skipped")
+    else:
+        admin, counts["neo4j-admin import"] = measure_admin_import(ctx)
+        load_csv, counts["LOAD CSV"] = measure_load_csv(ctx)
+        result.rows += [admin, load_csv]
+    ours, counts["movierec"] = measure_movierec(ctx)
+    result.rows = ours + result.rows
+    result.extra["counts"] = counts
+    result.extra["counts_agree"] = len({tuple(sorted(c.items())) for c in counts.values()}) == 1
+    mine = ours[0].figures["ratings/s"]
+    admin_row, load_row = result.row("neo4j-admin import"), result.row("LOAD CSV IN TRANSACTIONS")
+    if admin_row is not None:
+        r = ratio(mine, admin_row.figures["ratings/s"])
+        result.targets.append(Target("ingest ÷ neo4j-admin import", r, "≥ 0.33", None if r is None else r >= 1 / 3))
+    if load_row is not None:
+        r = ratio(mine, load_row.figures["ratings/s"])
+        result.targets.append(Target("ingest ÷ LOAD CSV", r, "≥ 2", None if r is None else r >= 2))
+    return result
