@@ -75,8 +75,9 @@ def _stage_command(stage: str) -> click.Command:
     @click.option("--stop/--keep", default=False, show_default=True,
                   help="Stop the harness's Neo4j at the end (--keep leaves the graph up for the next stage).")
     @click.option("-v", "--verbose", count=True)
-    def command(size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str, bolt_port: int, http_port: int,
-                batch_size: int, duration: float, epochs: int, rust_python: str, stop: bool, verbose: int) -> None:
+    def command(size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str, bolt_port: int,
+                http_port: int, batch_size: int, duration: float, epochs: int, rust_python: str, stop: bool,
+                verbose: int) -> None:
         level = logging.INFO if verbose else logging.WARNING
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("neo4j").setLevel(logging.WARNING)
@@ -91,8 +92,9 @@ def _stage_command(stage: str) -> click.Command:
     return command
 
 
-def _run(stage: str, size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str, bolt_port: int, http_port: int,
-         batch_size: int, duration: float, epochs: int, rust_python: str | None, stop: bool) -> None:
+def _run(stage: str, size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str,
+         bolt_port: int, http_port: int, batch_size: int, duration: float, epochs: int, rust_python: str | None,
+         stop: bool) -> None:
     started = time.perf_counter()
     stamp = dt.datetime.now(dt.timezone.utc)
     dataset = from_path(release) if release is not None else resolve(parse_size(size))
