@@ -23,6 +23,7 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import pandas as pd
 from neo4j.exceptions import Neo4jError
 
@@ -165,12 +167,11 @@ def load_release(
     create_constraints(graph)
     phase_seconds["constraints"] = time.perf_counter() - t0
 
-    phases: list[tuple[str, str, int, Callable[[], Iterator[dict[str, Any]]]]] = [
+    phases: list[tuple[str, str, int, Callable[[], Iterator[Any]]]] = [
         ("genres", "merge_genres", len(release.genres), lambda: ({"name": g} for g in release.genres)),
         ("movies", "merge_movies", len(release.movies), lambda: _movie_rows(release.movies)),
         ("users", "merge_users", len(release.users), lambda: _user_rows(release.users)),
-        ("ratings", "merge_ratings", len(release.ratings), lambda: _rows(
-            release.ratings, {"userId": "userId", "movieId": "movieId", "rating": "rating", "ts": "timestamp"})),
+        ("ratings", "merge_ratings", len(release.ratings), lambda: _rating_groups(release.ratings, batch_size)),
         ("tags", "merge_tags", len(release.tags), lambda: _rows(
             release.tags, {"userId": "userId", "movieId": "movieId", "tag": "tag", "ts": "timestamp"})),
     ]
@@ -180,10 +181,13 @@ def load_release(
         t0 = time.perf_counter()
         bar = progress(phase, total) if progress is not None else None
         try:
-            written = graph.write_batches(
-                cypher.load(query_name), rows(), batch_size=batch_size,
-                on_batch=_updater(bar),
-            )
+            if phase == "ratings":
+                # Rows are per-user groups of ratings; each batch holds ``batch_size`` ratings.
+                written = _write_groups(graph, cypher.load(query_name), rows(), bar)
+            else:
+                written = graph.write_batches(
+                    cypher.load(query_name), rows(), batch_size=batch_size, on_batch=_updater(bar),
+                )
         except Neo4jError as e:
             raise IngestError(f"writing {phase} failed: {e.message} (rerun the same command to complete the load)") \
                 from e
@@ -200,6 +204,43 @@ def load_release(
         dataset=release.dataset, source=release.source, rows=release.counts(), nodes=nodes,
         relationships=relationships, seconds=time.perf_counter() - start, phase_seconds=phase_seconds,
     )
+
+
+def _rating_groups(ratings: pd.DataFrame, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+    """Batches of ``batch_size`` ratings, as one row per user: ``{userId, movieIds, ratings, ts}``.
+
+    Ratings are grouped by user (stable, so a user's ratings keep their file order);
+    a user with more ratings than fit in the batch continues in the next one.
+    """
+    order = np.argsort(ratings["userId"].to_numpy(), kind="stable")
+    users = ratings["userId"].to_numpy()[order]
+    movies = ratings["movieId"].to_numpy()[order]
+    values = ratings["rating"].to_numpy()[order]
+    stamps = ratings["timestamp"].to_numpy()[order]
+    for begin in range(0, len(users), batch_size):
+        end = min(begin + batch_size, len(users))
+        cuts = [begin, *(np.flatnonzero(np.diff(users[begin:end])) + begin + 1).tolist(), end]
+        yield [
+            {
+                "userId": int(users[a]),
+                "movieIds": movies[a:b].tolist(),
+                "ratings": values[a:b].tolist(),
+                "ts": stamps[a:b].tolist(),
+            }
+            for a, b in itertools.pairwise(cuts)
+        ]
+
+
+def _write_groups(graph: Graph, query: str, batches: Iterator[list[dict[str, Any]]], bar: Progress | None) -> int:
+    """Write pre-built batches of per-user rating groups, one managed transaction each."""
+    written = 0
+    for batch in batches:
+        graph.write(query, rows=batch)
+        n = sum(len(row["movieIds"]) for row in batch)
+        written += n
+        if bar is not None:
+            bar.update(n)
+    return written
 
 
 def _updater(bar: Progress | None) -> Callable[[int], None] | None:

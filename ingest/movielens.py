@@ -39,6 +39,7 @@ import io
 import logging
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -56,6 +57,9 @@ DATASETS = ("ml-100k", "ml-1m", "ml-10m", *CSV_DATASETS)
 NO_GENRE = frozenset({"(no genres listed)", "unknown"})
 MIN_RATING = 0.5
 MAX_RATING = 5.0
+
+# What a truncated or corrupt archive (or an unreadable file) raises while reading.
+_READ_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, zlib.error)
 
 # GroupLens folder names inside the archives that differ from the dataset name.
 _FOLDER_ALIASES = {"ml-10m100k": "ml-10m"}
@@ -132,7 +136,7 @@ class _Source:
             try:
                 self._zip = zipfile.ZipFile(path)
                 names = self._zip.namelist()
-            except (zipfile.BadZipFile, OSError, EOFError) as e:
+            except _READ_ERRORS as e:
                 raise IngestError(f"{path}: not a readable zip archive (truncated or corrupt?): {e}") from e
             # Shallowest member per base name wins (GroupLens zips hold one top folder).
             for name in sorted(names, key=lambda n: (n.count("/"), n)):
@@ -173,7 +177,7 @@ class _Source:
             if self._zip is not None:
                 return self._zip.read(self._members[name])
             return (self.path / self._members[name]).read_bytes()
-        except (zipfile.BadZipFile, OSError, EOFError, zipfile.LargeZipFile) as e:
+        except _READ_ERRORS as e:
             raise IngestError(f"{self.label(name)}: cannot be read (truncated or corrupt archive?): {e}") from e
 
     def open_binary(self, name: str) -> IO[bytes]:
@@ -181,7 +185,7 @@ class _Source:
             if self._zip is not None:
                 return self._zip.open(self._members[name])
             return open(self.path / self._members[name], "rb")  # noqa: SIM115 - returned to the caller
-        except (zipfile.BadZipFile, OSError, EOFError) as e:
+        except _READ_ERRORS as e:
             raise IngestError(f"{self.label(name)}: cannot be read (truncated or corrupt archive?): {e}") from e
 
 
@@ -339,8 +343,11 @@ def _read_numeric(
     label = source.label(name)
     skip = 0
     if header is not None:
-        with source.open_binary(name) as f:
-            first = f.readline().decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+        try:
+            with source.open_binary(name) as f:
+                first = f.readline().decode("utf-8", errors="replace").strip().lstrip("\ufeff")
+        except _READ_ERRORS as e:
+            raise _fail(label, None, f"cannot be read (truncated or corrupt archive?): {e}") from e
         found = [c.strip() for c in next(csv.reader([first]))] if first else []
         if found != list(header):
             raise _fail(label, 1, f"header is {first!r}, expected {','.join(header)!r}")
@@ -368,7 +375,7 @@ def _read_numeric(
         logger.debug("fast read of %s failed (%s); locating the bad line", label, e)
         _locate_bad_numeric_line(source, name, columns, skip=skip, sep=sep)
         raise _fail(label, None, f"cannot be parsed: {e}") from e
-    except (zipfile.BadZipFile, OSError, EOFError) as e:
+    except _READ_ERRORS as e:
         raise _fail(label, None, f"cannot be read (truncated or corrupt archive?): {e}") from e
     frame.index = pd.RangeIndex(len(frame))
     frame.attrs["first_line"] = skip + 1
@@ -457,6 +464,8 @@ def _movies_frame(rows: list[dict[str, object]], label: str) -> pd.DataFrame:
     movies["movieId"] = movies["movieId"].astype("int64")
     for column in ("year", "imdbId", "tmdbId"):
         movies[column] = movies[column].astype("Int64")
+    movies["releaseDate"] = pd.Series([d if isinstance(d, str) else None for d in movies["releaseDate"]],
+                                      dtype=object, index=movies.index)
     movies.attrs["label"] = label
     dup = movies["movieId"].duplicated()
     if dup.any():

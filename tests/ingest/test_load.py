@@ -10,6 +10,15 @@ from click.testing import CliRunner
 from ingest.load import ingest_release
 from movierec.cli import cli
 from movierec.db import Graph
+from tests.ingest.releases import (
+    CSV_MOVIES,
+    CSV_RATINGS,
+    csv_release,
+    ml1m_release,
+    ml10m_release,
+    ml100k_release,
+    zip_release,
+)
 
 ML_LATEST_SMALL_GENRES = [
     "Action", "Adventure", "Animation", "Children", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
@@ -67,3 +76,102 @@ def test_ml_latest_small_exact_counts_and_twice_is_the_same(
     assert summary.nodes == {"User": 610, "Movie": 9742, "Genre": 19}
     assert summary.relationships == {"RATED": 100836, "TAGGED": 3683, "IN_GENRE": 22050}
     assert summary.rows["ratings"] == 100836
+
+
+def _ingest(env: dict[str, str], *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["ingest", "--quiet", *args], env=env)
+    return result.exit_code, result.output
+
+
+@pytest.mark.neo4j
+def test_every_format_loads_with_its_properties(graph: Graph, tmp_path: Path) -> None:
+    ingest_release(graph, ml100k_release(tmp_path / "ml-100k"))
+    assert _counts(graph) == {"User": 2, "Movie": 3, "Genre": 4, "RATED": 3, "TAGGED": 0, "IN_GENRE": 4}
+    row = graph.read(
+        "MATCH (u:User {userId: 196})-[r:RATED]->(m:Movie {movieId: 1}) RETURN u.gender AS gender, u.age AS age, "
+        "u.occupation AS occupation, u.zip AS zip, r.rating AS rating, m.releaseDate AS date, m.title AS title"
+    )[0]
+    assert row["rating"] == 3.0 and isinstance(row["rating"], float)
+    assert (row["gender"], row["age"], row["occupation"], row["zip"]) == ("M", 49, "writer", "55105")
+    assert (row["title"], row["date"].iso_format()) == ("Toy Story", "1995-01-01")
+    assert graph.read("MATCH (m:Movie {movieId: 2}) RETURN m.title AS t")[0]["t"] == "Café au lait"
+
+    wipe_data(graph)
+    ingest_release(graph, ml1m_release(tmp_path / "ml-1m"))
+    assert _counts(graph) == {"User": 2, "Movie": 3, "Genre": 6, "RATED": 3, "TAGGED": 0, "IN_GENRE": 7}
+    assert graph.read("MATCH (u:User {userId: 1}) RETURN u.occupation AS o")[0]["o"] == "K-12 student"
+
+    wipe_data(graph)
+    ingest_release(graph, ml10m_release(tmp_path / "ml-10m"))
+    assert _counts(graph) == {"User": 4, "Movie": 3, "Genre": 5, "RATED": 3, "TAGGED": 2, "IN_GENRE": 6}
+    tagged = graph.read("MATCH (:User {userId: 15})-[t:TAGGED]->(:Movie {movieId: 1}) "
+                        "RETURN t.tag AS tag, t.timestamp.epochSeconds AS ts")
+    assert [dict(r) for r in tagged] == [{"tag": "excellent! :: really", "ts": 1215184630}]
+    half = graph.read("MATCH (:User {userId: 1})-[r:RATED]->(:Movie {movieId: 5}) RETURN r.rating AS r")
+    assert half[0]["r"] == 3.5
+
+
+def wipe_data(graph: Graph) -> None:
+    graph.write("MATCH (n) DETACH DELETE n")
+
+
+@pytest.mark.neo4j
+def test_newer_release_on_top_updates_without_duplicates(graph: Graph, tmp_path: Path) -> None:
+    old = csv_release(tmp_path / "old")
+    ingest_release(graph, old)
+    before = _counts(graph)
+    assert before == {"User": 4, "Movie": 5, "Genre": 9, "RATED": 5, "TAGGED": 3, "IN_GENRE": 14}
+    new = csv_release(
+        tmp_path / "new",
+        movies_csv=CSV_MOVIES.replace("Toy Story (1995),Adventure|Animation|Children|Comedy|Fantasy",
+                                      "Toy Story (1995),Animation|Comedy") + "200,New Film (2024),Horror\n",
+        ratings_csv=CSV_RATINGS.replace("1,1,4.0,964982703", "1,1,2.5,1700000000") + "5,200,4.5,1700000001\n",
+    )
+    summary = ingest_release(graph, new, batch_size=2)
+    assert summary.relationships == {"RATED": 6, "TAGGED": 3, "IN_GENRE": 12}
+    assert summary.nodes == {"User": 5, "Movie": 6, "Genre": 10}
+    rerated = graph.read("MATCH (:User {userId: 1})-[r:RATED]->(:Movie {movieId: 1}) "
+                         "RETURN r.rating AS rating, r.timestamp.epochSeconds AS ts")
+    assert [dict(r) for r in rerated] == [{"rating": 2.5, "ts": 1700000000}]
+    genres = graph.read("MATCH (:Movie {movieId: 1})-[:IN_GENRE]->(g) RETURN g.name AS g ORDER BY g")
+    assert [r["g"] for r in genres] == ["Animation", "Comedy"]
+    # The genres Toy Story lost still exist (other movies, or nodes kept on purpose): nothing was duplicated.
+    assert ingest_release(graph, new).relationships == {"RATED": 6, "TAGGED": 3, "IN_GENRE": 12}
+
+
+@pytest.mark.neo4j
+def test_bad_input_leaves_the_database_unchanged(
+    graph: Graph, tmp_path: Path, neo4j_env: dict[str, str]
+) -> None:
+    bad = csv_release(tmp_path / "bad", ratings_csv="userId,movieId,rating,timestamp\n1,1,4.0,1\n1,11,9,2\n")
+    code, output = _ingest(neo4j_env, "--path", str(bad))
+    assert (code, output) == (1, "Error: ratings.csv line 3: rating 9 is out of range (expected 0.5 to 5 in half "
+                                 "stars)\n")
+    assert graph.read("MATCH (n) RETURN count(n) AS n")[0]["n"] == 0
+    assert graph.read("SHOW CONSTRAINTS YIELD name RETURN count(*) AS n")[0]["n"] == 0
+
+    ingest_release(graph, csv_release(tmp_path / "good"))
+    before = _counts(graph)
+    cases = {
+        "missing": csv_release(tmp_path / "missing"),
+        "unknown movie": csv_release(tmp_path / "unknown", tags_csv="userId,movieId,tag,timestamp\n9,777,x,1\n"),
+        "encoding": csv_release(tmp_path / "enc", movies_csv=CSV_MOVIES.encode("utf-8").replace(b"\xc3\xa9", b"\xe9")),
+        "columns": csv_release(tmp_path / "cols", links_csv="movieId,imdb\n1,2\n"),
+    }
+    (cases["missing"] / "movies.csv").unlink()
+    truncated = zip_release(csv_release(tmp_path / "z"), tmp_path / "ml-latest-small.zip")
+    truncated.write_bytes(truncated.read_bytes()[:300])
+    cases["truncated zip"] = truncated
+    expected = {
+        "missing": f"Error: {cases['missing']}: missing movies.csv",
+        "unknown movie": "Error: tags.csv line 2: movieId 777 is not in movies.csv",
+        "encoding": "Error: movies.csv line 4: not valid UTF-8 (byte 0xe9)",
+        "columns": "Error: links.csv line 1: header is 'movieId,imdb', expected 'movieId,imdbId,tmdbId'",
+        "truncated zip": f"Error: {truncated}: not a readable zip archive (truncated or corrupt?)",
+    }
+    for name, path in cases.items():
+        code, output = _ingest(neo4j_env, "--path", str(path))
+        assert code == 1, name
+        assert output.startswith(expected[name]), output
+        assert len(output.strip().splitlines()) == 1, output
+        assert _counts(graph) == before, name
