@@ -1,0 +1,12 @@
+// Export: the Movie nodes of the selected subgraph with their features (year, genre names), by movieId.
+// Parameters (null = no restriction):
+//   $min_year  INTEGER       movies released in this year or later
+//   $max_year  INTEGER       movies released in this year or earlier
+//   $genres    LIST<STRING>  movies in at least one of these genres
+// Browser: :param {min_year: 2000, max_year: null, genres: null}
+MATCH (m:Movie)
+WHERE ($min_year IS NULL OR m.year >= $min_year)
+  AND ($max_year IS NULL OR m.year <= $max_year)
+  AND ($genres IS NULL OR EXISTS { (m)-[:IN_GENRE]->(g:Genre) WHERE g.name IN $genres })
+RETURN m.movieId AS movieId, m.year AS year, [(m)-[:IN_GENRE]->(g:Genre) | g.name] AS genres
+ORDER BY movieId
