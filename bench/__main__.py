@@ -72,12 +72,14 @@ def _stage_command(stage: str) -> click.Command:
     @click.option("--epochs", default=3, show_default=True, type=int, help="Epochs per training measurement.")
     @click.option("--rust-python", default=_default_rust_python, show_default="<MOVIEREC_HOME>/rustvenv/bin/python",
                   help="An interpreter whose neo4j driver has neo4j-rust-ext ('' to skip).")
+    @click.option("--fetch-size", "fetch_sizes", multiple=True, type=int, default=(1_000, 10_000),
+                  show_default=True, help="Driver fetch sizes the export stage tries (repeat the option).")
     @click.option("--stop/--keep", default=False, show_default=True,
                   help="Stop the harness's Neo4j at the end (--keep leaves the graph up for the next stage).")
     @click.option("-v", "--verbose", count=True)
     def command(size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str, bolt_port: int,
-                http_port: int, batch_size: int, duration: float, epochs: int, rust_python: str, stop: bool,
-                verbose: int) -> None:
+                http_port: int, batch_size: int, duration: float, epochs: int, rust_python: str,
+                fetch_sizes: tuple[int, ...], stop: bool, verbose: int) -> None:
         level = logging.INFO if verbose else logging.WARNING
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("neo4j").setLevel(logging.WARNING)
@@ -85,7 +87,7 @@ def _stage_command(stage: str) -> click.Command:
             logging.getLogger("bench").setLevel(logging.INFO)
         try:
             _run(stage, size, release, json_out, heap, pagecache, bolt_port, http_port, batch_size, duration, epochs,
-                 rust_python or None, stop)
+                 rust_python or None, tuple(fetch_sizes), stop)
         except MovierecError as e:
             raise click.ClickException(str(e)) from e
 
@@ -94,13 +96,13 @@ def _stage_command(stage: str) -> click.Command:
 
 def _run(stage: str, size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str,
          bolt_port: int, http_port: int, batch_size: int, duration: float, epochs: int, rust_python: str | None,
-         stop: bool) -> None:
+         fetch_sizes: tuple[int, ...], stop: bool) -> None:
     started = time.perf_counter()
     stamp = dt.datetime.now(dt.timezone.utc)
     dataset = from_path(release) if release is not None else resolve(parse_size(size))
     options = ServerOptions.from_env(bolt_port, http_port, heap, pagecache)
     ctx = Context(dataset=dataset, server=options, batch_size=batch_size, duration=duration, epochs=epochs,
-                  rust_python=rust_python)
+                  rust_python=rust_python, fetch_sizes=fetch_sizes)
     _echo(f"bench {stage}: {dataset.name}, {dataset.ratings:,} ratings ({dataset.path})")
     stages = STAGES if stage == "all" else (stage,)
     results: list[StageResult] = []

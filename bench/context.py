@@ -26,7 +26,7 @@ class Context:
         duration (float): Seconds per query-load measurement. (default: ``10``)
         epochs (int): Epochs per training measurement. (default: ``3``)
         rust_python (str, optional): An interpreter whose driver has ``neo4j-rust-ext``, for the export stage.
-        echo: Where progress lines go (stderr).
+        fetch_sizes (tuple[int, ...]): Driver fetch sizes the export stage tries. (default: ``(1000, 10000)``)
     """
 
     dataset: Dataset
@@ -35,6 +35,7 @@ class Context:
     duration: float = 10.0
     epochs: int = 3
     rust_python: str | None = None
+    fetch_sizes: tuple[int, ...] = (1_000, 10_000)
     state: dict[str, Any] = field(default_factory=dict)
 
     def work_dir(self, name: str) -> Path:

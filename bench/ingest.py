@@ -127,6 +127,7 @@ def measure_movierec(ctx: Context) -> tuple[list[Row], dict[str, Any]]:
         summary = ingest_release(graph, ctx.dataset.path, batch_size=ctx.batch_size)
         counts = _counts(graph)
         ctx.mark_loaded({"seconds": summary.seconds})
+        ctx.state["ingest_ratings_per_s"] = ctx.dataset.ratings / summary.seconds
         rows.append(Row(
             name="movierec ingest",
             figures={"ratings/s": ctx.dataset.ratings / summary.seconds, "seconds": summary.seconds,

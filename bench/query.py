@@ -1,0 +1,182 @@
+"""Stage ``query``: latency under load of the Cypher library's two hot queries.
+
+For 1, 4 and 16 concurrent clients, each a separate process with its own driver (so that
+the Python GIL of one client process does not queue the others' requests), every query runs
+back to back for ``--duration`` seconds with random users / movies (seeded), and the
+harness reports throughput, p50 / p95 / p99 latency (ms, client-side, the whole eager
+``execute_query`` round trip) and errors.
+
+Queries:
+
+- ``recommend_for_user`` (k 10, no genre) and ``similar_movies`` (k 10, vector index): movierec's.
+- **indexed user lookup** (the peer): ``MATCH (u:User {userId: $userId})-[r:RATED]->(m) RETURN
+  ... ORDER BY r.rating DESC LIMIT 10``, one index seek and one expansion, the floor of any
+  per-user query on this server and this client: the ratios say what movierec's queries cost
+  above the cheapest possible answer.
+- ``collaborative_filtering`` (the second peer): the pure-Cypher recommendation a user would
+  run without a model (two hops through co-raters), to show what precomputing buys.
+
+Before measuring, each query runs for a short warm-up (plans cached, pages in the cache).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import random
+import time
+from typing import Any
+
+import cypher
+from bench.context import Context
+from bench.report import Row, StageResult, Target
+
+logger = logging.getLogger(__name__)
+
+CLIENTS = (1, 4, 16)
+WARMUP_S = 3.0
+QUERY_TIMEOUT_S = 30.0
+PEER_LOOKUP = (
+    "MATCH (u:User {userId: $userId})-[r:RATED]->(m:Movie) "
+    "RETURN m.movieId AS movieId, m.title AS title, r.rating AS rating ORDER BY r.rating DESC, movieId LIMIT 10"
+)
+
+
+def _queries() -> dict[str, tuple[str, str]]:
+    """name → (Cypher text, which id it takes: ``user`` or ``movie``)."""
+    return {
+        "recommend_for_user": (cypher.load("recommend_for_user"), "user"),
+        "similar_movies": (cypher.load("similar_movies"), "movie"),
+        "indexed user lookup": (PEER_LOOKUP, "user"),
+        "collaborative_filtering": (cypher.load("collaborative_filtering"), "user"),
+    }
+
+
+def _params(kind: str, ident: int) -> dict[str, Any]:
+    if kind == "movie":
+        return {"movieId": ident, "k": 10}
+    return {"userId": ident, "k": 10, "genre": None, "minRating": 4.0, "neighbours": 50}
+
+
+def _client(uri: str, password: str, query: str, kind: str, ids: list[int], seed: int, start_at: float,
+            stop_at: float, queue: Any) -> None:
+    """One client process: run ``query`` back to back between ``start_at`` and ``stop_at``."""
+    import neo4j
+
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    empty = 0
+    with neo4j.GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
+        driver.verify_connectivity()
+        while time.time() < start_at:
+            time.sleep(0.001)
+        while True:
+            now = time.perf_counter()
+            if time.time() >= stop_at:
+                break
+            try:
+                records, _, _ = driver.execute_query(
+                    neo4j.Query(query, timeout=QUERY_TIMEOUT_S), _params(kind, rng.choice(ids)),
+                    database_="neo4j", routing_=neo4j.RoutingControl.READ,
+                )
+                latencies.append((time.perf_counter() - now) * 1000)
+                if not records:
+                    empty += 1
+            except Exception as e:  # every failure is a counted error, the load goes on
+                key = type(e).__name__
+                errors[key] = errors.get(key, 0) + 1
+    queue.put({"latencies": latencies, "errors": errors, "empty": empty})
+
+
+def _percentile(sorted_values: list[float], q: float) -> float | None:
+    if not sorted_values:
+        return None
+    index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values) + 0.5) - 1))
+    return sorted_values[index]
+
+
+def measure(uri: str, password: str, query: str, kind: str, ids: list[int], clients: int, duration: float,
+            seed: int = 0) -> dict[str, Any]:
+    """Run ``clients`` client processes for ``duration`` seconds; latency percentiles and errors."""
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    start_at = time.time() + 2.0 + 0.3 * clients  # every client connected before the clock starts
+    stop_at = start_at + duration
+    procs = [ctx.Process(target=_client, args=(uri, password, query, kind, ids, seed * 1000 + i, start_at, stop_at,
+                                                queue)) for i in range(clients)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=duration + 120 + QUERY_TIMEOUT_S) for _ in procs]
+    for p in procs:
+        p.join(timeout=30)
+    latencies = sorted(x for r in results for x in r["latencies"])
+    errors: dict[str, int] = {}
+    for r in results:
+        for k, v in r["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    return {
+        "queries": len(latencies), "qps": len(latencies) / duration,
+        "p50": _percentile(latencies, 50), "p95": _percentile(latencies, 95), "p99": _percentile(latencies, 99),
+        "errors": sum(errors.values()), "error_types": errors, "empty": sum(r["empty"] for r in results),
+    }
+
+
+def run(ctx: Context) -> StageResult:
+    """Measure query latency under load on the benchmark graph (which needs a written-back run)."""
+    server = ctx.ensure_graph()
+    settings = server.settings()
+    password = settings.password or ""
+    with server.connect() as graph:
+        users = [r["id"] for r in graph.read(
+            "MATCH (:ModelRun {active: true})<-[:RECOMMENDED]-(u:User) RETURN DISTINCT u.userId AS id")]
+        movies = [r["id"] for r in graph.read("MATCH (m:Movie) WHERE m.embedding IS NOT NULL RETURN m.movieId AS id")]
+    if not users or not movies:
+        logger.warning("no active run in the graph: running the writeback stage first")
+        from bench import writeback
+
+        writeback.run(ctx)
+        return run(ctx)
+    result = StageResult(
+        stage="query", dataset=ctx.dataset.name, ratings=ctx.dataset.ratings, primary="p99",
+        units={"clients": "", "queries/s": "", "p50": "ms", "p95": "ms", "p99": "ms", "errors": ""},
+    )
+    rng = random.Random(0)
+    user_ids = rng.sample(users, min(len(users), 20_000))
+    movie_ids = rng.sample(movies, min(len(movies), 20_000))
+    raw: dict[str, Any] = {}
+    for name, (query, kind) in _queries().items():
+        ids = user_ids if kind == "user" else movie_ids
+        measure(settings.uri, password, query, kind, ids, 1, WARMUP_S)
+        for clients in CLIENTS:
+            out = measure(settings.uri, password, query, kind, ids, clients, ctx.duration, seed=clients)
+            raw[f"{name} x{clients}"] = out
+            note = ""
+            if out["errors"]:
+                note = f"errors: {out['error_types']}"
+            if out["empty"]:
+                note += f" {out['empty']} empty answers"
+            result.rows.append(Row(
+                name=f"{name}, {clients} clients", peer=name == "indexed user lookup",
+                figures={"clients": clients, "queries/s": out["qps"], "p50": out["p50"], "p95": out["p95"],
+                         "p99": out["p99"], "errors": out["errors"]},
+                note=note.strip(),
+            ))
+    # ratios against the peer at the same concurrency are the useful ones: put them in the notes
+    for name in ("recommend_for_user", "similar_movies"):
+        for clients in CLIENTS:
+            ours, floor = raw[f"{name} x{clients}"], raw[f"indexed user lookup x{clients}"]
+            if ours["p99"] and floor["p99"]:
+                result.extra.setdefault("p99_vs_lookup_same_clients", {})[f"{name} x{clients}"] = (
+                    ours["p99"] / floor["p99"])
+    result.extra["raw"] = raw
+    result.extra["duration_s"] = ctx.duration
+    result.extra["users_sampled"] = len(user_ids)
+    result.extra["movies_sampled"] = len(movie_ids)
+    for name in ("recommend_for_user", "similar_movies"):
+        out = raw[f"{name} x16"]
+        met = out["p99"] is not None and out["p99"] <= 20 and out["errors"] == 0
+        result.targets.append(Target(f"{name} p99 at 16 clients (ms), 0 errors", out["p99"],
+                                     "≤ 20 ms on the 25M graph", met))
+    return result
+
