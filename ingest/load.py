@@ -33,13 +33,13 @@ from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
-from neo4j.exceptions import Neo4jError
+from neo4j.exceptions import DriverError, Neo4jError
 
 import cypher
 from ingest.movielens import Release, read_release
 from movierec import schema
 from movierec.db import Graph, count_by_label, count_by_type
-from movierec.errors import IngestError
+from movierec.errors import IngestError, Neo4jUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -191,6 +191,8 @@ def load_release(
         except Neo4jError as e:
             raise IngestError(f"writing {phase} failed: {e.message} (rerun the same command to complete the load)") \
                 from e
+        except (Neo4jUnavailable, DriverError) as e:
+            raise IngestError(f"writing {phase} failed: {e} (rerun the same command to complete the load)") from e
         finally:
             if bar is not None:
                 bar.close()

@@ -413,6 +413,8 @@ def _line_of(frame: pd.DataFrame, position: int) -> int:
 
 def _check_ratings(ratings: pd.DataFrame) -> pd.DataFrame:
     label = ratings.attrs["label"]
+    if len(ratings) == 0:
+        raise _fail(label, None, "has no ratings")
     for column in ("userId", "movieId"):
         bad = np.flatnonzero(ratings[column].to_numpy() < 1)
         if len(bad):

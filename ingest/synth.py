@@ -15,7 +15,7 @@ real MovieLens where it matters for load and training:
   user bias + movie bias + noise, so there is signal to learn); no user rates a movie twice.
 - **Deterministic:** the same ``N``, seed and reference give byte-identical files.
 
-Everything is vectorised numpy; 10M ratings take well under a minute and a few GiB.
+Everything is vectorised numpy; 10M ratings take about a minute and under 1 GiB.
 
 Example:
     >>> synthesize(1_000_000, Path("/tmp/synth-1m"), seed=0).ratings

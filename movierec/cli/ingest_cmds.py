@@ -76,6 +76,8 @@ def ingest(path: Path | None, download: str | None, dataset: str | None, batch_s
         dataset = dataset or download
     assert path is not None
     with connect(settings) as graph:
+        if not quiet:
+            click.echo(f"reading and validating {path} ...", err=True)
         summary = ingest_release(graph, path, dataset=dataset, batch_size=batch_size, progress=_bars(quiet))
     _echo_summary(summary)
 

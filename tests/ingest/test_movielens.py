@@ -205,3 +205,15 @@ def test_corrupt_member_in_zip(tmp_path: Path) -> None:
     data[start : start + 8] = b"\x00" * 8
     archive.write_bytes(bytes(data))
     assert _error(archive).startswith("ml-latest-small.zip:src/ratings.csv")
+
+
+def test_no_ratings_and_windows_line_endings(tmp_path: Path) -> None:
+    path = csv_release(tmp_path / "r", ratings_csv="userId,movieId,rating,timestamp\n")
+    assert _error(path) == "ratings.csv: has no ratings"
+    crlf = csv_release(tmp_path / "crlf", ratings_csv="\ufeffuserId,movieId,rating,timestamp\r\n1,1,4.5,1\r\n",
+                       movies_csv="movieId,title,genres\r\n1,\"Toy Story, The (1995)\",Comedy\r\n",
+                       tags_csv="userId,movieId,tag,timestamp\r\n", links_csv="movieId,imdbId,tmdbId\r\n")
+    release = read_release(crlf)
+    assert release.ratings.values.tolist() == [[1, 1, 4.5, 1]]
+    assert release.movies["title"].tolist() == ["Toy Story, The"]
+    assert len(release.tags) == 0
