@@ -4,5 +4,6 @@
 // Browser: :param {users: null}
 MATCH (u:User)
 WHERE $users IS NULL OR u.userId IN $users
-RETURN u.userId AS userId, u["gender"] AS gender, u["age"] AS age, u["occupation"] AS occupation
+WITH u, properties(u) AS p  // a map: no warning when a release has no demographics
+RETURN u.userId AS userId, p.gender AS gender, p.age AS age, p.occupation AS occupation
 ORDER BY userId
