@@ -25,7 +25,7 @@ WITH u, rec, liked, r,
 WHERE size(sharedGenres) > 0 OR coRaters > 0
 WITH u, rec, liked, r, sharedGenres, coRaters
 ORDER BY coRaters DESC, size(sharedGenres) DESC, r.rating DESC, liked.movieId
-LIMIT $k
+LIMIT toInteger($k)
 RETURN liked.movieId AS movieId, liked.title AS title, r.rating AS yourRating, sharedGenres, coRaters,
        COLLECT {
          MATCH p = (u)-[:RATED]->(liked)-[:IN_GENRE]->(:Genre)<-[:IN_GENRE]-(rec)

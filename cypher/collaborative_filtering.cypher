@@ -18,7 +18,7 @@ MATCH (u:User {userId: $userId})-[r1:RATED]->(:Movie)<-[r2:RATED]-(other:User)
 WHERE r1.rating >= $minRating AND r2.rating >= $minRating AND other <> u
 WITH u, other, count(*) AS overlap
 ORDER BY overlap DESC, other.userId
-LIMIT $neighbours
+LIMIT toInteger($neighbours)
 MATCH (other)-[r3:RATED]->(m:Movie)
 WHERE r3.rating >= $minRating
   AND NOT EXISTS { (u)-[:RATED]->(m) }
@@ -28,4 +28,4 @@ RETURN m.movieId AS movieId, m.title AS title, m.year AS year,
        COLLECT { MATCH (m)-[:IN_GENRE]->(g:Genre) RETURN g.name ORDER BY g.name } AS genres,
        toFloat(votes) AS score, raters
 ORDER BY score DESC, raters DESC, movieId
-LIMIT $k
+LIMIT toInteger($k)

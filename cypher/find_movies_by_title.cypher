@@ -10,4 +10,4 @@ WHERE toLower(m.title) CONTAINS toLower($title) AND ($year IS NULL OR m.year = $
 WITH m, toLower(m.title) = toLower($title) AS exact, COUNT { (m)<-[:RATED]-() } AS ratings
 RETURN m.movieId AS movieId, m.title AS title, m.year AS year, exact, ratings
 ORDER BY exact DESC, ratings DESC, m.movieId
-LIMIT $limit
+LIMIT toInteger($limit)

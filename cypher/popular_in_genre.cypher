@@ -21,4 +21,4 @@ RETURN m.movieId AS movieId, m.title AS title, m.year AS year,
        COLLECT { MATCH (m)-[:IN_GENRE]->(g:Genre) RETURN g.name ORDER BY g.name } AS genres,
        toFloat(ratings) AS score, ratings, mean
 ORDER BY ratings DESC, mean DESC, movieId
-LIMIT $k
+LIMIT toInteger($k)

@@ -16,4 +16,4 @@ RETURN m.movieId AS movieId, m.title AS title, m.year AS year,
        COLLECT { MATCH (m)-[:IN_GENRE]->(g:Genre) RETURN g.name ORDER BY g.name } AS genres,
        rec.rank AS rank, rec.score AS score, rec.predictedRating AS predictedRating, run.runId AS runId
 ORDER BY rec.rank
-LIMIT $k
+LIMIT toInteger($k)

@@ -9,11 +9,11 @@
 //   :param k => 10
 MATCH (m:Movie {movieId: $movieId})
 WHERE m.embedding IS NOT NULL
-CALL db.index.vector.queryNodes('movie_embedding', $k + 1, m.embedding) YIELD node, score
+CALL db.index.vector.queryNodes('movie_embedding', toInteger($k) + 1, m.embedding) YIELD node, score
 WITH m, node, score
 WHERE node <> m
 RETURN node.movieId AS movieId, node.title AS title, node.year AS year,
        COLLECT { MATCH (node)-[:IN_GENRE]->(g:Genre) RETURN g.name ORDER BY g.name } AS genres,
        score
 ORDER BY score DESC, movieId
-LIMIT $k
+LIMIT toInteger($k)

@@ -11,6 +11,15 @@ if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
     echo "warning: java and mvn are needed for \`movierec neo4j start\` (apt-get install openjdk-17-jre-headless maven)" >&2
   fi
 fi
+# The browser test drives Debian's Chromium with Playwright (never a Playwright browser download).
+if [ "${1:-}" = "test" ] && ! command -v chromium >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } ||
+      echo "warning: could not install chromium; the Neo4j Browser test will be skipped" >&2
+  else
+    echo "warning: the Neo4j Browser test needs Debian's chromium (apt-get install chromium); skipped without it" >&2
+  fi
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
