@@ -69,7 +69,7 @@ def _stage_command(stage: str) -> click.Command:
                   help="Rows per transaction (movierec's writes and LOAD CSV).")
     @click.option("--duration", default=10.0, show_default=True, type=float,
                   help="Seconds per query-load measurement.")
-    @click.option("--epochs", default=3, show_default=True, type=int, help="Epochs per training measurement.")
+    @click.option("--epochs", default=2, show_default=True, type=int, help="Epochs per training measurement.")
     @click.option("--rust-python", default=_default_rust_python, show_default="<MOVIEREC_HOME>/rustvenv/bin/python",
                   help="An interpreter whose neo4j driver has neo4j-rust-ext ('' to skip).")
     @click.option("--fetch-size", "fetch_sizes", multiple=True, type=int, default=(1_000, 10_000),

@@ -24,7 +24,7 @@ class Context:
         server (ServerOptions): How Neo4j runs.
         batch_size (int): Rows per transaction for movierec's writes and the LOAD CSV peer. (default: ``10000``)
         duration (float): Seconds per query-load measurement. (default: ``10``)
-        epochs (int): Epochs per training measurement. (default: ``3``)
+        epochs (int): Epochs per training measurement. (default: ``2``)
         rust_python (str, optional): An interpreter whose driver has ``neo4j-rust-ext``, for the export stage.
         fetch_sizes (tuple[int, ...]): Driver fetch sizes the export stage tries. (default: ``(1000, 10000)``)
     """
@@ -33,7 +33,7 @@ class Context:
     server: ServerOptions
     batch_size: int = 10_000
     duration: float = 10.0
-    epochs: int = 3
+    epochs: int = 2
     rust_python: str | None = None
     fetch_sizes: tuple[int, ...] = (1_000, 10_000)
     state: dict[str, Any] = field(default_factory=dict)

@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 LABELS = [schema.USER, schema.MOVIE, schema.GENRE]
 TYPES = [schema.RATED, schema.TAGGED, schema.IN_GENRE]
-RERUN_MAX_RATINGS = 1_000_000  # the idempotent rerun doubles the stage's time: only up to this size
+RERUN_MAX_RATINGS = 200_000  # the idempotent rerun doubles the stage's time: only up to this size
 
 
 def _counts(graph: Graph) -> dict[str, int]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
+import queue as queue_module
 import random
 import time
 from typing import Any
@@ -30,6 +31,7 @@ from typing import Any
 import cypher
 from bench.context import Context
 from bench.report import Row, StageResult, Target
+from movierec.errors import MovierecError
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +42,10 @@ PEER_LOOKUP = (
     "MATCH (u:User {userId: $userId})-[r:RATED]->(m:Movie) "
     "RETURN m.movieId AS movieId, m.title AS title, r.rating AS rating ORDER BY r.rating DESC, movieId LIMIT 10"
 )
+
+
+class QueryBenchError(MovierecError):
+    """The query benchmark has nothing to query."""
 
 
 def _queries() -> dict[str, tuple[str, str]]:
@@ -58,9 +64,9 @@ def _params(kind: str, ident: int) -> dict[str, Any]:
     return {"userId": ident, "k": 10, "genre": None, "minRating": 4.0, "neighbours": 50}
 
 
-def _client(uri: str, password: str, query: str, kind: str, ids: list[int], seed: int, start_at: float,
-            stop_at: float, queue: Any) -> None:
-    """One client process: run ``query`` back to back between ``start_at`` and ``stop_at``."""
+def _client(uri: str, password: str, query: str, kind: str, ids: list[int], seed: int, duration: float,
+            ready: Any, go: Any, queue: Any) -> None:
+    """One client process: connect, say ready, wait for the start signal, run ``query`` for ``duration`` s."""
     import neo4j
 
     rng = random.Random(seed)
@@ -69,11 +75,12 @@ def _client(uri: str, password: str, query: str, kind: str, ids: list[int], seed
     empty = 0
     with neo4j.GraphDatabase.driver(uri, auth=("neo4j", password)) as driver:
         driver.verify_connectivity()
-        while time.time() < start_at:
-            time.sleep(0.001)
+        ready.put(seed)
+        go.wait()
+        stop_at = time.perf_counter() + duration
         while True:
             now = time.perf_counter()
-            if time.time() >= stop_at:
+            if now >= stop_at:
                 break
             try:
                 records, _, _ = driver.execute_query(
@@ -100,13 +107,23 @@ def measure(uri: str, password: str, query: str, kind: str, ids: list[int], clie
             seed: int = 0) -> dict[str, Any]:
     """Run ``clients`` client processes for ``duration`` seconds; latency percentiles and errors."""
     ctx = mp.get_context("spawn")
-    queue = ctx.Queue()
-    start_at = time.time() + 2.0 + 0.3 * clients  # every client connected before the clock starts
-    stop_at = start_at + duration
-    procs = [ctx.Process(target=_client, args=(uri, password, query, kind, ids, seed * 1000 + i, start_at, stop_at,
-                                                queue)) for i in range(clients)]
+    queue, ready, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=_client, args=(uri, password, query, kind, ids, seed * 1000 + i, duration,
+                                                ready, go, queue)) for i in range(clients)]
     for p in procs:
         p.start()
+    started = 0
+    while started < clients:  # every client started and connected before the clock starts
+        try:
+            ready.get(timeout=1)
+            started += 1
+        except queue_module.Empty:
+            dead = [p.exitcode for p in procs if p.exitcode is not None]
+            if dead:
+                for p in procs:
+                    p.kill()
+                raise QueryBenchError(f"a query client process died before starting (exit codes {dead})") from None
+    go.set()
     results = [queue.get(timeout=duration + 120 + QUERY_TIMEOUT_S) for _ in procs]
     for p in procs:
         p.join(timeout=30)
@@ -129,13 +146,17 @@ def run(ctx: Context) -> StageResult:
     password = settings.password or ""
     with server.connect() as graph:
         users = [r["id"] for r in graph.read(
-            "MATCH (:ModelRun {active: true})<-[:RECOMMENDED]-(u:User) RETURN DISTINCT u.userId AS id")]
+            "MATCH (run:ModelRun {active: true}) MATCH (u:User)-[:RECOMMENDED {runId: run.runId}]->() "
+            "RETURN DISTINCT u.userId AS id")]
         movies = [r["id"] for r in graph.read("MATCH (m:Movie) WHERE m.embedding IS NOT NULL RETURN m.movieId AS id")]
     if not users or not movies:
+        if ctx.state.get("query_wrote_run"):
+            raise QueryBenchError("the writeback left no active run with recommendations and embeddings")
         logger.warning("no active run in the graph: running the writeback stage first")
         from bench import writeback
 
         writeback.run(ctx)
+        ctx.state["query_wrote_run"] = True
         return run(ctx)
     result = StageResult(
         stage="query", dataset=ctx.dataset.name, ratings=ctx.dataset.ratings, primary="p99",

@@ -30,7 +30,7 @@ from bench.report import Row, StageResult
 
 logger = logging.getLogger(__name__)
 
-CHILD_TIMEOUT_S = float(os.environ.get("BENCH_TRAIN_TIMEOUT_S", "600"))
+CHILD_TIMEOUT_S = float(os.environ.get("BENCH_TRAIN_TIMEOUT_S", "300"))
 
 
 def child_prepare(uri: str, out: str) -> dict[str, Any]:
