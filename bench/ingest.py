@@ -154,6 +154,7 @@ def run(ctx: Context) -> StageResult:
         units={"ratings/s": "", "seconds": "s", "ratings phase s": "s", "server peak RSS": "MiB"},
     )
     counts: dict[str, dict[str, Any]] = {}
+    ctx.graph_server().stop()  # the peers' servers use the same ports, one server at a time
     if ctx.graph_server().external:
         logger.warning("NEO4J_URI is set: the offline and LOAD CSV peers need the harness's own server; skipped")
     else:
