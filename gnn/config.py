@@ -21,8 +21,9 @@ class SubgraphFilter:
     """Which part of the graph to export; every value reaches Cypher as a ``$parameter``.
 
     All filters combine with AND; ``None`` (or an empty tuple) means "no restriction".
-    A rating is exported when its user and movie pass the filters and the rating itself
-    passes the time window; users and movies are exported when they keep at least one rating.
+    Users pass the ``users`` filter, movies the year and genre filters, ratings join the two
+    and pass the time window. Nodes are exported even when no rating of theirs is (they
+    still get embeddings and scores); a subgraph without any rating is an error.
 
     Args:
         min_year (int, optional): Movies released in this year or later. (default: ``None``)
@@ -31,8 +32,6 @@ class SubgraphFilter:
         users (tuple[int, ...]): Only these ``userId`` values. (default: ``()``)
         rated_after (datetime, optional): Ratings at or after this instant. (default: ``None``)
         rated_before (datetime, optional): Ratings strictly before this instant. (default: ``None``)
-        min_user_ratings (int): Users with at least this many ratings inside the other filters;
-            applied once, not iterated to a k-core. (default: ``1``)
 
     Example:
         >>> SubgraphFilter(min_year=2000, genres=("Comedy",)).params()["min_year"]
@@ -45,7 +44,6 @@ class SubgraphFilter:
     users: tuple[int, ...] = ()
     rated_after: datetime | None = None
     rated_before: datetime | None = None
-    min_user_ratings: int = 1
 
     def params(self) -> dict[str, Any]:
         """The Cypher parameters of the export queries (``None``/empty means no restriction)."""
@@ -56,7 +54,6 @@ class SubgraphFilter:
             "users": list(self.users) or None,
             "rated_after": self.rated_after,
             "rated_before": self.rated_before,
-            "min_user_ratings": self.min_user_ratings,
         }
 
     def describe(self) -> str:
@@ -64,7 +61,7 @@ class SubgraphFilter:
         parts = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if value in (None, ()) or (f.name == "min_user_ratings" and value == 1):
+            if value in (None, ()):
                 continue
             if isinstance(value, tuple):
                 value = ",".join(str(v) for v in value)
@@ -168,8 +165,8 @@ class TrainConfig:
         if model == "lightgcn":
             # LightGCN: 64-d embeddings, 3 propagation layers, BPR; no dropout, tiny L2 on the
             # batch's embeddings (inside recommendation_loss), selected on validation NDCG.
-            base.update(hidden=64, layers=3, epochs=200, lr=0.005, weight_decay=1e-4, dropout=0.0,
-                        patience=20, batch_size=4096, ensemble=1)
+            base.update(hidden=64, layers=3, epochs=100, lr=0.01, weight_decay=1e-4, dropout=0.0,
+                        patience=10, batch_size=8192, ensemble=1)
         base.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**base)
 

@@ -227,7 +227,7 @@ def train_lightgcn(data: HeteroData, split: EdgeSplit, config: TrainConfig, devi
     lo, hi = float(train_r.min()), float(train_r.max())
     generator = torch.Generator().manual_seed(config.seed)
     model = LightGCNRanker(num_users, num_movies, config.hidden, config.layers).to(device)
-    graph = LightGCNRanker.graph(train_ei, num_users)
+    graph = LightGCNRanker.graph(train_ei, num_users, num_movies)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history: list[dict[str, Any]] = []
     best, best_state, bad = -math.inf, copy.deepcopy(model.state_dict()), 0
@@ -293,6 +293,9 @@ def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, v
                     config: TrainConfig, reg: float = 0.05) -> RatingHead:
     """Fit ``mean + b_u + b_m + <e_u * w, e_m>`` on the training ratings (embeddings fixed), early-stopped on val.
 
+    The biases start from :func:`gnn.baselines.bias` (closed form) and ``w`` from zero, so
+    the head starts exactly at the bias baseline and only moves where validation RMSE improves.
+
     Args:
         eu (torch.Tensor): ``[U, d]`` fixed user embeddings.
         em (torch.Tensor): ``[M, d]`` fixed movie embeddings.
@@ -303,10 +306,17 @@ def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, v
         config (TrainConfig): ``rating_head_epochs`` full-batch Adam steps.
         reg (float): L2 weight per rating on the biases used. (default: ``0.05``)
     """
+    from gnn.baselines import bias
+
     eu, em = eu.detach(), em.detach()
     lo, hi = float(train_r.min()), float(train_r.max())
     head = RatingHead(eu.size(0), em.size(0), eu.size(1), float(train_r.mean())).to(eu.device)
-    optimizer = torch.optim.Adam(head.parameters(), lr=0.05)
+    # Start from the closed-form bias baseline, so the head is never worse than it on training data.
+    start = bias(train_ei.cpu(), train_r.cpu(), eu.size(0), em.size(0))
+    with torch.no_grad():
+        head.user_bias.copy_(start.user_bias)
+        head.movie_bias.copy_(start.movie_bias)
+    optimizer = torch.optim.Adam(head.parameters(), lr=0.01)
     u, m = train_ei
     best, best_state, bad = math.inf, copy.deepcopy(head.state_dict()), 0
     for _ in range(config.rating_head_epochs):
