@@ -158,5 +158,29 @@ def plot_command(files: tuple[Path, ...], out_dir: Path) -> None:
         click.echo(str(path))
 
 
+@main.command(name="tables")
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def tables_command(files: tuple[Path, ...]) -> None:
+    """Print the tables of result JSON files again (as text blocks, for BENCHMARKS.md).
+
+    Example:
+
+        python -m bench tables bench/results/all-1M.json
+    """
+    import json
+
+    from bench.report import from_json
+
+    for path in files:
+        data = json.loads(path.read_text())
+        machine = data["machine"]
+        click.echo(f"`{data.get('command')}` — {data.get('started', '')[:16]} UTC, {machine['cores']} cores, "
+                   f"{machine['ram_gib']} GiB, {machine['cpu']}, load {machine['load_avg_1m']}, "
+                   f"Neo4j {machine.get('neo4j')}, driver {machine['neo4j_driver']}, torch {machine['torch']}, "
+                   f"{data.get('seconds', 0):.0f} s in all\n")
+        for stage in from_json(data):
+            click.echo("```\n" + render(stage) + "\n```\n")
+
+
 if __name__ == "__main__":
     main()
