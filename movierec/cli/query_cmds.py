@@ -533,4 +533,121 @@ def score_cmd(user_id: int, movie_id: int, run_path: Path | None, fmt: str, sett
         click.echo(f"  recommended at rank {row['recommendedRank']} by the active run")
 
 
-COMMANDS.extend([writeback_cmd, score_cmd, recommend_cmd, similar_cmd, runs_cmd])
+
+
+def _ingest_bars(quiet: bool, unit: str = " rows") -> Any:
+    if quiet:
+        return None
+
+    def make(phase: str, total: int) -> Any:
+        return tqdm(total=total or None, desc=f"{phase:>15}", unit=unit, unit_scale=True, file=sys.stderr,
+                    dynamic_ncols=True)
+
+    return make
+
+
+@click.command("pipeline")
+@click.option("--path", "path", type=click.Path(path_type=Path),
+              help="A MovieLens release directory or .zip, e.g. ../shared/datasets/ml-latest-small.")
+@click.option("--download", "download", metavar="NAME",
+              help="Fetch this GroupLens release (e.g. ml-latest-small) instead of --path.")
+@click.option("--model", type=click.Choice(["lightgcn", "sage"]), default="lightgcn", show_default=True,
+              help="lightgcn: trained for top-K ranking (BPR); sage: rating regression.")
+@click.option("--epochs", type=click.IntRange(min=1), help="Maximum training epochs. [default: per model]")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split and of training.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
+@click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
+              show_default=True, help="Parent of the run directory.")
+@click.option("--sample-users", metavar="IDS", default="1,2,3", show_default=True,
+              help="userIds whose recommendations are printed at the end.")
+@_with(_writeback_options)
+@neo4j_options
+@quiet_option
+def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: int | None, seed: int, device: str,
+                 runs_dir: Path, sample_users: str, k: int, batch_size: int, chunk_size: int,
+                 settings: Neo4jSettings, quiet: bool) -> None:
+    """The whole loop: ingest MovieLens, train a GNN, write it back, print recommendations.
+
+    Ingest (validated, idempotent) -> export the graph from Neo4j -> split 80/10/10 ->
+    train (a run directory under --runs-dir) -> write back top-K recommendations,
+    embeddings and vector indexes (atomic switch to the new run) -> print a few users'
+    recommendations and the movies nearest to Toy Story. Rerunning it trains and
+    activates a new run; the previous run's recommendations are replaced.
+
+    Example:
+
+        movierec pipeline --path ../shared/datasets/ml-latest-small --model lightgcn
+    """
+    import time
+
+    from gnn.config import SplitConfig, TrainConfig
+    from gnn.export import export_graph
+    from gnn.run import train_run
+    from gnn.split import split_edges
+    from gnn.train import resolve_device
+    from ingest.load import ingest_release
+
+    if (path is None) == (download is None):
+        raise click.UsageError("give exactly one of --path DIR_OR_ZIP and --download NAME")
+    try:
+        users = [int(v) for v in sample_users.replace(" ", "").split(",") if v]
+    except ValueError as e:
+        raise click.BadParameter(f"{sample_users!r} is not a comma-separated list of userIds") from e
+    resolve_device(device)
+    config = TrainConfig.for_model(model, seed=seed, device=device, epochs=epochs, split=SplitConfig(seed=seed))
+    say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
+    started = time.perf_counter()
+    if download is not None:
+        from ingest.download import download_release
+
+        path = download_release(download, progress=_ingest_bars(quiet, unit="B"))
+    assert path is not None
+    with connect(settings) as graph:
+        say(f"[1/4] ingest {path}")
+        summary = ingest_release(graph, path, progress=_ingest_bars(quiet))
+        click.echo(f"ingested {summary.dataset}: " + ", ".join(f"{n:,} {label}" for label, n in summary.nodes.items())
+                   + ", " + ", ".join(f"{n:,} {rel}" for rel, n in summary.relationships.items())
+                   + f" in {summary.seconds:.1f} s")
+
+        say(f"[2/4] export and train {model}")
+        with tqdm(desc="export", unit=" ratings", disable=quiet, file=sys.stderr) as bar:
+
+            def on_edges(n: int) -> None:
+                bar.update(n - bar.n)
+
+            data, stats = export_graph(graph, on_edges=on_edges)
+        split = split_edges(data, config.split)
+        total = config.epochs * (config.ensemble if model == "sage" else 1)
+        with tqdm(total=total, desc=f"train {model}", unit="epoch", disable=quiet, file=sys.stderr) as epochs_bar:
+
+            def on_epoch(_row: dict[str, Any]) -> None:
+                epochs_bar.update(1)
+
+            run = train_run(data, split, config, runs_dir=runs_dir, export_stats=stats, progress=on_epoch)
+        m = run.metrics
+        click.echo(f"trained {run.run_id} ({m.get('epochs')} epochs): test RMSE {m.get('rmse', float('nan')):.4f}, "
+                   f"Recall@10 {m.get('recall@10', float('nan')):.4f}, NDCG@10 {m.get('ndcg@10', float('nan')):.4f}")
+
+        say(f"[3/4] write back {run.run_id}")
+        result = _write_back(graph, run, k, batch_size, chunk_size, quiet)
+        _echo_writeback(result)
+
+        say("[4/4] sample")
+        for user_id in users:
+            try:
+                recs = recommend(graph, user_id, k=5)
+            except NotFoundError as e:
+                click.echo(f"userId {user_id}: {e}")
+                continue
+            click.echo("")
+            _echo_recommendations(recs, "table", explain=False)
+        try:
+            toy = find_movie(graph, title="Toy Story")
+            click.echo(f"\nmovies nearest to {toy['title']} ({toy['year']}) in the embedding space:")
+            click.echo(table(similar(graph, toy, 5), ["movieId", "title", "year", "score"], widths={"title": 45}))
+        except NotFoundError as e:
+            click.echo(f"\n{e}")
+    click.echo(f"\npipeline done in {time.perf_counter() - started:.0f} s; try `movierec recommend --user 1 --explain`")
+
+
+COMMANDS.extend([pipeline_cmd, writeback_cmd, score_cmd, recommend_cmd, similar_cmd, runs_cmd])

@@ -310,3 +310,63 @@ def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
     assert graph.read("MATCH (n) WHERE n.stagedRunId IS NOT NULL RETURN count(n) AS n")[0]["n"] == 0
     emb = graph.read("MATCH (u:User {userId: 105}) RETURN u.embedding AS e")[0]["e"]
     assert emb == pytest.approx(run_b.user_emb[run_b.user_ids.index(105)].tolist(), abs=1e-6)
+
+
+ANIMATION = {1: "Toy Story (1995)", 3114: "Toy Story 2 (1999)", 78499: "Toy Story 3 (2010)",
+             6377: "Finding Nemo (2003)", 4886: "\"Monsters, Inc. (2001)\"", 68954: "Up (2009)"}
+HORROR = {1982: "Halloween (1978)", 1258: "\"Shining, The (1980)\"", 1407: "Scream (1996)",
+          1214: "Alien (1979)", 1997: "\"Exorcist, The (1973)\"", 115713: "It Follows (2014)"}
+
+
+def two_communities(folder: Path) -> Path:
+    """A tiny ml-latest-small-format release: users 1-6 rate only animation, users 7-12 only horror.
+
+    Each user rates four of their community's six movies (a different four each), so each has two
+    unrated movies of their own kind, and six of the other.
+    """
+    folder.mkdir()
+    lines = ["movieId,title,genres"]
+    lines += [f"{mid},{title},Animation|Children" for mid, title in ANIMATION.items()]
+    lines += [f"{mid},{title},Horror|Thriller" for mid, title in HORROR.items()]
+    (folder / "movies.csv").write_text("\n".join(lines) + "\n")
+    ratings = ["userId,movieId,rating,timestamp"]
+    for offset, movies in ((0, list(ANIMATION)), (6, list(HORROR))):
+        for u in range(6):
+            for j in range(4):
+                mid = movies[(u + j) % 6]
+                ratings.append(f"{offset + u + 1},{mid},{5.0 - 0.5 * j},{1_600_000_000 + 60 * (6 * u + j)}")
+    (folder / "ratings.csv").write_text("\n".join(ratings) + "\n")
+    return folder
+
+
+def test_pipeline_ingests_trains_writes_back_and_recommends(
+    graph: Graph, neo4j_env: dict[str, str], tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from movierec.cli import cli
+
+    release = two_communities(tmp_path / "release")
+    args = ["pipeline", "--path", str(release), "--model", "lightgcn", "--epochs", "5", "--k", "2",
+            "--runs-dir", str(tmp_path / "runs"), "--sample-users", "1,7", "--device", "cpu", "-q"]
+    result = CliRunner().invoke(cli, args, env=neo4j_env)
+    assert result.exit_code == 0, result.output
+    assert "12 User, 12 Movie, 4 Genre, 48 RATED" in result.output
+
+    (run,) = graph.read("MATCH (r:ModelRun) RETURN r.runId AS id, r.active AS active, r.model AS model")
+    assert (run["active"], run["model"]) == (True, "lightgcn")
+    recs = written(graph, run["id"])
+    assert sorted(recs) == list(range(1, 13))
+    for rows in recs.values():  # every user: K movies, ranked by score, none of them rated
+        assert [rank for rank, _, _, _ in rows] == [1, 2]
+        assert rows[0][2] >= rows[1][2]
+    assert graph.read("MATCH (u:User)-[:RATED]->(m)<-[:RECOMMENDED]-(u) RETURN count(*) AS n")[0]["n"] == 0
+
+    indexes = {r["name"]: (r["state"], r["dimensions"]) for r in graph.read(cypher.load("show_vector_indexes"))}
+    assert indexes == {"user_embedding": ("ONLINE", 64), "movie_embedding": ("ONLINE", 64)}
+    near = graph.read(cypher.load("similar_movies"), movieId=1, k=5)
+    assert {r["movieId"] for r in near} == set(ANIMATION) - {1}  # Toy Story's neighbours: the other cartoons
+    assert "movies nearest to Toy Story (1995)" in result.output
+
+    because = graph.read(cypher.load("because_you_rated"), userId=1, movieId=recs[1][0][1], minRating=4.0, k=3)
+    assert because and (because[0]["genrePath"] or because[0]["coRaterPath"]) is not None
