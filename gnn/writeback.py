@@ -134,6 +134,7 @@ class WritebackResult:
         scoring_s (float): Seconds spent scoring and picking the top-K.
         writing_s (float): Seconds spent writing embeddings and recommendations.
         total_s (float): Seconds for the whole writeback.
+        step_seconds (dict[str, float]): Seconds per step (reading the graph, staging embeddings, ...).
     """
 
     run_id: str
@@ -150,6 +151,7 @@ class WritebackResult:
     scoring_s: float = 0.0
     writing_s: float = 0.0
     total_s: float = 0.0
+    step_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def rows_per_s(self) -> float:
@@ -300,12 +302,13 @@ def write_back(
             raise WritebackError(f"{name} must be at least 1, got {value}")
     started = time.perf_counter()
     result = WritebackResult(run_id=run.run_id, k=k)
-    step = "preparing"
+    steps = _Steps(result.step_seconds)
+    step = steps.start("preparing")
     try:
         user_emb, movie_emb = _checked_embeddings(run)
         result.dimensions = int(user_emb.shape[1])
 
-        step = "reading the graph"
+        step = steps.start("reading the graph")
         for statement in cypher.statements("create_writeback_indexes"):
             graph.write(statement)
         ids = graph.read(cypher.load("read_node_ids"))[0]
@@ -323,22 +326,23 @@ def write_back(
         if result.skipped_user_ids or result.skipped_movie_ids:
             logger.warning("run %s: %s users and %s movies are not in the graph; skipped",
                            run.run_id, result.skipped_user_ids, result.skipped_movie_ids)
-        rated = rated_index(run, [(r["userId"], r["movieId"]) for r in graph.stream(cypher.load("read_rated_pairs"))])
+        rated = rated_index(run, [(r["userId"], mid) for r in graph.stream(cypher.load("read_rated_pairs"))
+                                  for mid in r["movieIds"]])
         done = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
 
-        step = "recording the run"
+        step = steps.start("recording the run")
         graph.write(
             cypher.load("merge_model_run"), runId=run.run_id, model=run.model,
             params=json.dumps(run.config, sort_keys=True, default=str),
             metrics=json.dumps(run.metrics, sort_keys=True, default=str), path=str(run.path),
         )
 
-        step = "staging embeddings"
+        step = steps.start("staging embeddings")
         write_started = time.perf_counter()
         result.embeddings = _stage_embeddings(graph, run, user_emb, movie_emb, user_in_graph, movie_in_graph,
                                               embedding_batch_size, progress)
 
-        step = "writing recommendations"
+        step = steps.start("writing recommendations")
         todo = torch.tensor(
             [i for i, uid in enumerate(run.user_ids) if bool(user_in_graph[i]) and uid not in done], dtype=torch.long
         )
@@ -356,7 +360,7 @@ def write_back(
         result.scoring_s = scoring[0]
         result.writing_s = time.perf_counter() - write_started - result.scoring_s
 
-        step = "checking completeness"
+        step = steps.start("checking completeness")
         written = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
         expected = {uid for i, uid in enumerate(run.user_ids) if bool(user_in_graph[i])}
         missing = expected - written - counter.empty_users
@@ -364,16 +368,16 @@ def write_back(
             raise WritebackError(f"{len(missing)} users got no recommendations (e.g. userId {min(missing)})")
         result.users = len(written)
 
-        step = "activating the run"
+        step = steps.start("activating the run")
         result.previous_run_ids = _activate(graph, run.run_id)
         logger.info("run %s is active (replaced %s)", run.run_id, result.previous_run_ids or "nothing")
 
-        step = "indexing embeddings"
+        step = steps.start("indexing embeddings")
         if progress is not None:
             progress.phase("vector indexes", 0)
         ensure_vector_indexes(graph, result.dimensions)
 
-        step = "deleting replaced recommendations"
+        step = steps.start("deleting replaced recommendations")
         if progress is not None:
             progress.phase("cleanup", 0)
         summary = graph.run_autocommit(cypher.load("delete_stale_recommendations"), runId=run.run_id,
@@ -389,7 +393,9 @@ def write_back(
                if step in {"indexing embeddings", "deleting replaced recommendations"}
                else "The previous run stays active; rerun the writeback to finish.")
         ) from e
+    steps.start("done")
     result.total_s = time.perf_counter() - started
+    logger.info("writeback of %s: %s", run.run_id, ", ".join(f"{k} {v:.2f} s" for k, v in result.step_seconds.items()))
     return result
 
 
@@ -415,6 +421,22 @@ def ensure_vector_indexes(graph: Graph, dimensions: int, timeout_s: int = INDEX_
     states = {r["name"]: r["state"] for r in graph.read(cypher.load("show_vector_indexes"))}
     if set(states.values()) != {"ONLINE"} or len(states) != 2:
         raise WritebackError(f"vector indexes not ONLINE after {timeout_s} s: {states}")
+
+
+class _Steps:
+    """Records how long each named step of the writeback takes."""
+
+    def __init__(self, seconds: dict[str, float]) -> None:
+        self.seconds = seconds
+        self.name: str | None = None
+        self.since = time.perf_counter()
+
+    def start(self, name: str) -> str:
+        now = time.perf_counter()
+        if self.name is not None:
+            self.seconds[self.name] = self.seconds.get(self.name, 0.0) + now - self.since
+        self.name, self.since = name, now
+        return name
 
 
 class _RowCounter:

@@ -427,6 +427,7 @@ def _echo_writeback(result: Any) -> None:
         f"  scoring {result.scoring_s:.2f} s, writing {result.writing_s:.2f} s "
         f"({result.rows_per_s:,.0f} rows/s), total {result.total_s:.2f} s"
     )
+    click.echo("  steps: " + ", ".join(f"{name} {sec:.2f} s" for name, sec in result.step_seconds.items()))
     if result.previous_run_ids:
         click.echo(f"  replaced {', '.join(result.previous_run_ids)}; deleted {result.deleted:,} old relationships")
     if result.skipped_user_ids or result.skipped_movie_ids:
