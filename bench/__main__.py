@@ -74,12 +74,17 @@ def _stage_command(stage: str) -> click.Command:
                   help="An interpreter whose neo4j driver has neo4j-rust-ext ('' to skip).")
     @click.option("--fetch-size", "fetch_sizes", multiple=True, type=int, default=(1_000, 10_000),
                   show_default=True, help="Driver fetch sizes the export stage tries (repeat the option).")
+    @click.option("--peers", default="admin,loadcsv", show_default=True,
+                  help="Ingest peers to run: admin (neo4j-admin import), loadcsv, or none.")
+    @click.option("--time-limit", type=float, default=None,
+                  help="Seconds movierec's ingest may run; if it does not finish, its progress is reported.")
     @click.option("--stop/--keep", default=False, show_default=True,
                   help="Stop the harness's Neo4j at the end (--keep leaves the graph up for the next stage).")
     @click.option("-v", "--verbose", count=True)
     def command(size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str, bolt_port: int,
                 http_port: int, batch_size: int, duration: float, epochs: int, rust_python: str,
-                fetch_sizes: tuple[int, ...], stop: bool, verbose: int) -> None:
+                fetch_sizes: tuple[int, ...], peers: str, time_limit: float | None, stop: bool,
+                verbose: int) -> None:
         level = logging.INFO if verbose else logging.WARNING
         logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("neo4j").setLevel(logging.WARNING)
@@ -87,7 +92,7 @@ def _stage_command(stage: str) -> click.Command:
             logging.getLogger("bench").setLevel(logging.INFO)
         try:
             _run(stage, size, release, json_out, heap, pagecache, bolt_port, http_port, batch_size, duration, epochs,
-                 rust_python or None, tuple(fetch_sizes), stop)
+                 rust_python or None, tuple(fetch_sizes), peers, time_limit, stop)
         except MovierecError as e:
             raise click.ClickException(str(e)) from e
 
@@ -96,13 +101,15 @@ def _stage_command(stage: str) -> click.Command:
 
 def _run(stage: str, size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str,
          bolt_port: int, http_port: int, batch_size: int, duration: float, epochs: int, rust_python: str | None,
-         fetch_sizes: tuple[int, ...], stop: bool) -> None:
+         fetch_sizes: tuple[int, ...], peers: str, time_limit: float | None, stop: bool) -> None:
     started = time.perf_counter()
     stamp = dt.datetime.now(dt.timezone.utc)
     dataset = from_path(release) if release is not None else resolve(parse_size(size))
     options = ServerOptions.from_env(bolt_port, http_port, heap, pagecache)
     ctx = Context(dataset=dataset, server=options, batch_size=batch_size, duration=duration, epochs=epochs,
-                  rust_python=rust_python, fetch_sizes=fetch_sizes)
+                  rust_python=rust_python, fetch_sizes=fetch_sizes,
+                  peers=tuple(p.strip() for p in peers.split(",") if p.strip() and p.strip() != "none"),
+                  time_limit=time_limit)
     _echo(f"bench {stage}: {dataset.name}, {dataset.ratings:,} ratings ({dataset.path})")
     stages = STAGES if stage == "all" else (stage,)
     results: list[StageResult] = []

@@ -27,6 +27,9 @@ class Context:
         epochs (int): Epochs per training measurement. (default: ``2``)
         rust_python (str, optional): An interpreter whose driver has ``neo4j-rust-ext``, for the export stage.
         fetch_sizes (tuple[int, ...]): Driver fetch sizes the export stage tries. (default: ``(1000, 10000)``)
+        peers (tuple[str, ...]): Ingest peers to run: ``admin``, ``loadcsv``. (default: both)
+        time_limit (float, optional): Seconds movierec's ingest may take before it is stopped and
+            reported as unfinished, with its progress. (default: none)
     """
 
     dataset: Dataset
@@ -36,6 +39,8 @@ class Context:
     epochs: int = 2
     rust_python: str | None = None
     fetch_sizes: tuple[int, ...] = (1_000, 10_000)
+    peers: tuple[str, ...] = ("admin", "loadcsv")
+    time_limit: float | None = None
     state: dict[str, Any] = field(default_factory=dict)
 
     def work_dir(self, name: str) -> Path:

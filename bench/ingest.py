@@ -17,15 +17,19 @@ loaded stays in the ``graph`` server for the later stages.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import secrets
 import shutil
 import time
+from pathlib import Path
 from typing import Any
 
 import cypher
 from bench import cypher as bench_cypher
 from bench.admin_import import convert, run_import, set_initial_password
+from bench.child import ChildError, run_in_child
 from bench.context import Context
 from bench.report import Row, StageResult, Target, ratio
 from bench.server import BenchServer
@@ -74,7 +78,7 @@ def measure_admin_import(ctx: Context) -> tuple[Row, dict[str, Any]]:
     row = Row(
         name="neo4j-admin import", peer=True,
         figures={"ratings/s": ctx.dataset.ratings / seconds, "seconds": seconds,
-                 "ratings phase s": None, "server peak RSS": None},
+                 "ratings phase s": None, "server peak RSS": None, "client peak RSS": None},
         note=(f"tool {tool['seconds']:.1f} s (JVM start included) + constraints {constraint_seconds:.1f} s; "
               f"CSV conversion {convert_seconds:.1f} s not counted; offline, not idempotent"),
     )
@@ -110,40 +114,109 @@ def measure_load_csv(ctx: Context) -> tuple[Row, dict[str, Any]]:
     row = Row(
         name="LOAD CSV IN TRANSACTIONS", peer=True,
         figures={"ratings/s": ctx.dataset.ratings / seconds, "seconds": seconds,
-                 "ratings phase s": phases.get("ratings"), "server peak RSS": peak},
+                 "ratings phase s": phases.get("ratings"), "server peak RSS": peak, "client peak RSS": None},
         note="phases " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()),
     )
     return row, counts
 
 
+class _FileProgress:
+    """A progress bar that appends ``{phase, done, t}`` lines to a file (at most one a second)."""
+
+    def __init__(self, path: Path, phase: str, started: float) -> None:
+        self.path, self.phase, self.started = path, phase, started
+        self.done, self.last = 0, 0.0
+
+    def update(self, n: int = 1) -> bool | None:
+        self.done += n
+        now = time.perf_counter()
+        if now - self.last >= 1.0:
+            self.last = now
+            self._write(now)
+        return None
+
+    def close(self) -> None:
+        self._write(time.perf_counter())
+
+    def _write(self, now: float) -> None:
+        with open(self.path, "a") as f:
+            f.write(json.dumps({"phase": self.phase, "done": self.done, "t": now - self.started}) + "\n")
+
+
+def child_ingest(uri: str, path: str, batch_size: int, progress_file: str) -> dict[str, Any]:
+    """In a child: movierec's ingest, progress appended to ``progress_file`` (read if the child is killed)."""
+    from ingest.load import ingest_release
+    from movierec.db import connect
+    from movierec.settings import Neo4jSettings
+
+    started = time.perf_counter()
+
+    def progress(phase: str, total: int) -> _FileProgress:
+        return _FileProgress(Path(progress_file), phase, started)
+
+    with connect(Neo4jSettings(uri=uri, password=os.environ["BENCH_NEO4J_PASSWORD"])) as graph:
+        summary = ingest_release(graph, Path(path), batch_size=batch_size, progress=progress)
+    return {"seconds": summary.seconds, "phase_seconds": summary.phase_seconds}
+
+
+def _partial(progress_file: Path) -> dict[str, Any]:
+    """The last progress line per phase of a killed ingest."""
+    phases: dict[str, Any] = {}
+    try:
+        for line in progress_file.read_text().splitlines():
+            record = json.loads(line)
+            phases[record["phase"]] = record
+    except (OSError, ValueError):
+        pass
+    return phases
+
+
+def _ingest_row(ctx: Context, name: str, server: BenchServer, note: str = "") -> tuple[Row, float | None]:
+    settings = server.settings()
+    progress_file = ctx.work_dir("graph") / f"ingest-progress-{time.time():.0f}.jsonl"
+    kwargs = {"uri": settings.uri, "path": str(ctx.dataset.path), "batch_size": ctx.batch_size,
+              "progress_file": str(progress_file)}
+    try:
+        out = run_in_child("bench.ingest:child_ingest", kwargs, env={"BENCH_NEO4J_PASSWORD": settings.password or ""},
+                           timeout=ctx.time_limit)
+    except ChildError as e:
+        phases = _partial(progress_file)
+        ratings = phases.get("ratings", {})
+        rate = ratings["done"] / ratings["t"] if ratings.get("t") else None
+        return Row(name=name, figures={"ratings/s": None, "seconds": None, "ratings phase s": None,
+                                       "server peak RSS": server.peak_rss_mib(), "client peak RSS": None},
+                   note=(f"DID NOT FINISH: {str(e).splitlines()[0]}; progress at the end: "
+                         + ", ".join(f"{k} {v['done']:,} rows at {v['t']:.0f} s" for k, v in phases.items())
+                         + (f" (ratings so far {rate:,.0f}/s from the start of the load)" if rate else ""))), None
+    seconds = out["seconds"]
+    phase_seconds = out["phase_seconds"]
+    return Row(
+        name=name,
+        figures={"ratings/s": ctx.dataset.ratings / seconds, "seconds": seconds,
+                 "ratings phase s": phase_seconds.get("ratings"), "server peak RSS": server.peak_rss_mib(),
+                 "client peak RSS": out["peak_rss_mib"]},
+        note=(note + "; " if note else "") + "phases " + ", ".join(f"{k} {v:.1f} s" for k, v in phase_seconds.items()),
+    ), seconds
+
+
 def measure_movierec(ctx: Context) -> tuple[list[Row], dict[str, Any]]:
     """movierec's ingest into a fresh graph server (kept running), then the same ingest again."""
-    from ingest.load import ingest_release
-
     server = ctx.graph_server()
     server.start_fresh()
     rows = []
+    row, seconds = _ingest_row(ctx, "movierec ingest", server)
+    rows.append(row)
     with server.connect() as graph:
-        summary = ingest_release(graph, ctx.dataset.path, batch_size=ctx.batch_size)
         counts = _counts(graph)
-        ctx.mark_loaded({"seconds": summary.seconds})
-        ctx.state["ingest_ratings_per_s"] = ctx.dataset.ratings / summary.seconds
-        rows.append(Row(
-            name="movierec ingest",
-            figures={"ratings/s": ctx.dataset.ratings / summary.seconds, "seconds": summary.seconds,
-                     "ratings phase s": summary.phase_seconds.get("ratings"), "server peak RSS": server.peak_rss_mib()},
-            note="phases " + ", ".join(f"{k} {v:.1f} s" for k, v in summary.phase_seconds.items()),
-        ))
-        if ctx.dataset.ratings <= RERUN_MAX_RATINGS:
-            again = ingest_release(graph, ctx.dataset.path, batch_size=ctx.batch_size)
-            same = _counts(graph) == counts
-            rows.append(Row(
-                name="movierec ingest, rerun",
-                figures={"ratings/s": ctx.dataset.ratings / again.seconds, "seconds": again.seconds,
-                         "ratings phase s": again.phase_seconds.get("ratings"),
-                         "server peak RSS": server.peak_rss_mib()},
-                note=f"same release again on the loaded graph; counts unchanged: {same}",
-            ))
+    if seconds is None:
+        return rows, counts
+    ctx.mark_loaded({"seconds": seconds})
+    ctx.state["ingest_ratings_per_s"] = ctx.dataset.ratings / seconds
+    if ctx.dataset.ratings <= RERUN_MAX_RATINGS:
+        again, _ = _ingest_row(ctx, "movierec ingest, rerun", server, note="same release again on the loaded graph")
+        with server.connect() as graph:
+            again.note += f"; counts unchanged: {_counts(graph) == counts}"
+        rows.append(again)
     return rows, counts
 
 
@@ -151,21 +224,27 @@ def run(ctx: Context) -> StageResult:
     """Measure the ingest stage and its peers on ``ctx.dataset``."""
     result = StageResult(
         stage="ingest", dataset=ctx.dataset.name, ratings=ctx.dataset.ratings, primary="ratings/s",
-        units={"ratings/s": "", "seconds": "s", "ratings phase s": "s", "server peak RSS": "MiB"},
+        units={"ratings/s": "", "seconds": "s", "ratings phase s": "s", "server peak RSS": "MiB",
+               "client peak RSS": "MiB"},
     )
     counts: dict[str, dict[str, Any]] = {}
     ctx.graph_server().stop()  # the peers' servers use the same ports, one server at a time
     if ctx.graph_server().external:
         logger.warning("NEO4J_URI is set: the offline and LOAD CSV peers need the harness's own server; skipped")
     else:
-        admin, counts["neo4j-admin import"] = measure_admin_import(ctx)
-        load_csv, counts["LOAD CSV"] = measure_load_csv(ctx)
-        result.rows += [admin, load_csv]
+        if "admin" in ctx.peers:
+            admin, counts["neo4j-admin import"] = measure_admin_import(ctx)
+            result.rows.append(admin)
+        if "loadcsv" in ctx.peers:
+            load_csv, counts["LOAD CSV"] = measure_load_csv(ctx)
+            result.rows.append(load_csv)
     ours, counts["movierec"] = measure_movierec(ctx)
     result.rows = ours + result.rows
     result.extra["counts"] = counts
     result.extra["counts_agree"] = len({tuple(sorted(c.items())) for c in counts.values()}) == 1
     mine = ours[0].figures["ratings/s"]
+    if mine is None:
+        return result
     admin_row, load_row = result.row("neo4j-admin import"), result.row("LOAD CSV IN TRANSACTIONS")
     if admin_row is not None:
         r = ratio(mine, admin_row.figures["ratings/s"])
