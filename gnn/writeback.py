@@ -334,7 +334,7 @@ def write_back(
         graph.write(
             cypher.load("merge_model_run"), runId=run.run_id, model=run.model,
             params=json.dumps(run.config, sort_keys=True, default=str),
-            metrics=json.dumps(run.metrics, sort_keys=True, default=str), path=str(run.path),
+            metrics=json.dumps(run.metrics, sort_keys=True, default=str), path=str(Path(run.path).resolve()),
         )
 
         step = steps.start("staging embeddings")

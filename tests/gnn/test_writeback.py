@@ -252,12 +252,12 @@ SLOW_USERS = 60
 
 
 def slow_writer_main() -> None:
-    """Entry point of the subprocess the interruption test kills: writes run-b one user per second/20."""
+    """Entry point of the subprocess the interruption test kills: writes run-b one user per 0.1 s."""
     settings = Neo4jSettings.resolve()
     run = FixedRun("run-b", *users_and_movies(SLOW_USERS), seed=6, dims=4)
     with connect(settings) as graph:
         write_back(graph, run, k=5, batch_size=1, embedding_batch_size=10,
-                   progress=Progress(phase=lambda _n, _t: None, advance=lambda _n: time.sleep(0.05)))
+                   progress=Progress(phase=lambda _n, _t: None, advance=lambda _n: time.sleep(0.1)))
 
 
 def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
