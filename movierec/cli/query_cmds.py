@@ -526,7 +526,8 @@ def score_cmd(user_id: int, movie_id: int, run_path: Path | None, fmt: str, sett
         click.echo(json.dumps(row, indent=2))
         return
     click.echo(f"userId {user_id} x movieId {movie_id} ({row['title']}), run {run.run_id}")
-    click.echo(f"  score {row['score']:.4f} (rank {row['scoreRank']} of {len(run.movie_ids)} movies)")
+    click.echo(f"  score {row['score']:.4f} (rank {row['scoreRank']} of all {len(run.movie_ids)} movies, "
+               "rated ones included)")
     click.echo(f"  predicted rating {predicted:.2f}")
     if row["rating"] is not None:
         click.echo(f"  actual rating {row['rating']:g}")
