@@ -118,7 +118,7 @@ COMMANDS.append(export_cmd)
 @click.option("--model", type=click.Choice(["sage", "lightgcn"]), default="sage", show_default=True,
               help="sage: rating regression (GraphSAGE, to_hetero); lightgcn: top-K ranking (BPR).")
 @click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Train on a graph saved by `movierec export` instead of reading Neo4j.")
+              help="Train on a graph saved by `movierec export` instead of reading Neo4j (filters then do not apply).")
 @click.option("--split", "split_method", type=click.Choice(["random", "temporal"]), default="random",
               show_default=True, help="random: fractions of all ratings; temporal: per user, the latest held out.")
 @click.option("--val-fraction", type=float, default=0.1, show_default=True)
@@ -168,8 +168,8 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
     split_config = SplitConfig(method="file" if test_ratings else split_method,  # type: ignore[arg-type]
                                val_fraction=val_fraction, test_fraction=test_fraction, seed=seed,
                                test_file=str(test_ratings) if test_ratings else None)
-    neighbors = tuple(int(v) for v in num_neighbors.split(",")) if num_neighbors else None
     try:
+        neighbors = tuple(int(v) for v in num_neighbors.split(",")) if num_neighbors else None
         config = TrainConfig.for_model(model, seed=seed, device=device, split=split_config,
                                        num_neighbors=neighbors, **hyper)
     except (TypeError, ValueError) as e:

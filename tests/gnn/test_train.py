@@ -93,3 +93,22 @@ def test_bad_input_is_one_line(graph: Graph, neo4j_env: dict[str, str], tmp_path
         assert result.exit_code == 1
         assert result.output == ("Error: --device cuda asked for, but no CUDA device is available here "
                                  "(use --device cpu or auto)\n")
+
+
+def test_train_from_an_exported_file_with_a_temporal_split(tmp_path: Path) -> None:
+    from gnn.export import save_heterodata
+    from tests.gnn.test_split import tiny_data
+
+    save_heterodata(tiny_data(), tmp_path / "g.pt")
+    result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "g.pt"), "--split", "temporal", "--model",
+                                      "sage", "--minibatch", "--num-neighbors", "4,2", "--layers", "2", "--batch-size",
+                                      "32", "--epochs", "2", "--ensemble", "1", "--hidden", "8", "--device", "cpu",
+                                      "--runs-dir", str(tmp_path), "-q"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    run = load_run(result.output.splitlines()[0].split(" written to ")[1])
+    assert run.config["minibatch"] is True and run.config["num_neighbors"] == [4, 2]
+    assert run.config["split"]["method"] == "temporal"
+    _, _, split = run.split()
+    assert split.sizes() == {"train": 72, "val": 12, "test": 12}
+    bad = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "g.pt"), "--num-neighbors", "x", "-q"])
+    assert bad.exit_code == 2 and "invalid literal" in bad.output
