@@ -157,6 +157,7 @@ def test_bad_input_leaves_the_database_unchanged(
         "unknown movie": csv_release(tmp_path / "unknown", tags_csv="userId,movieId,tag,timestamp\n9,777,x,1\n"),
         "encoding": csv_release(tmp_path / "enc", movies_csv=CSV_MOVIES.encode("utf-8").replace(b"\xc3\xa9", b"\xe9")),
         "columns": csv_release(tmp_path / "cols", links_csv="movieId,imdb\n1,2\n"),
+        "non-numeric": csv_release(tmp_path / "nan", ratings_csv=CSV_RATINGS.replace("3.5", "good")),
     }
     (cases["missing"] / "movies.csv").unlink()
     truncated = zip_release(csv_release(tmp_path / "z"), tmp_path / "ml-latest-small.zip")
@@ -167,6 +168,7 @@ def test_bad_input_leaves_the_database_unchanged(
         "unknown movie": "Error: tags.csv line 2: movieId 777 is not in movies.csv",
         "encoding": "Error: movies.csv line 4: not valid UTF-8 (byte 0xe9)",
         "columns": "Error: links.csv line 1: header is 'movieId,imdb', expected 'movieId,imdbId,tmdbId'",
+        "non-numeric": "Error: ratings.csv line 3: rating 'good' is not a number",
         "truncated zip": f"Error: {truncated}: not a readable zip archive (truncated or corrupt?)",
     }
     for name, path in cases.items():
