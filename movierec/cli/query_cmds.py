@@ -1,18 +1,15 @@
 """CLI commands that write results back and read them: writeback, score, recommend, similar, runs, pipeline.
 
-The functions above the commands return data and print nothing; the commands only parse options,
-call them and print. Every query comes from the Cypher library (``cypher/*.cypher``) with values as
-parameters, so user input (ids, genres, titles) never becomes query text.
+The commands only parse options, call the library (:mod:`cypher.queries`, :mod:`gnn.writeback`,
+:mod:`ingest`, :mod:`gnn`) and print.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -20,196 +17,20 @@ import click
 from tqdm import tqdm
 
 import cypher
-from movierec.cli.options import neo4j_options, quiet_option
+from cypher.queries import (
+    Recommendations,
+    active_run,
+    find_movie,
+    model_runs,
+    recommend,
+    similar,
+)
+from movierec.cli.options import neo4j_options, neo4j_options_named, quiet_option
 from movierec.db import Graph, connect
 from movierec.errors import NotFoundError
 from movierec.settings import Neo4jSettings
 
 COMMANDS: list[click.Command] = []
-
-MIN_RATING = 4.0  # what "rated highly" means for explanations and collaborative filtering
-NEIGHBOURS = 50  # like-minded users who vote in collaborative filtering
-POPULAR_MIN_MEAN = 3.5  # cold start: most rated movies among those with at least this mean rating
-
-
-# -- reading recommendations (library-style: return data, print nothing) ---------------------------
-
-
-@dataclass
-class Recommendations:
-    """A user's recommendations and where they came from.
-
-    Attributes:
-        user_id (int): The userId asked for.
-        source (str): ``"model"``, ``"collaborative_filtering"`` or ``"popular"``.
-        run_id (str, optional): The active run, when ``source`` is ``"model"``.
-        note (str, optional): Why a fallback was used.
-        rows (list[dict]): ``rank, movieId, title, year, genres, score`` (+ ``predictedRating``, ``because``).
-    """
-
-    user_id: int
-    source: str
-    run_id: str | None = None
-    note: str | None = None
-    rows: list[dict[str, Any]] = field(default_factory=list)
-
-
-def active_run(graph: Graph) -> dict[str, Any] | None:
-    """The active ModelRun's ``runId, model, path, createdAt, metrics``, or ``None``."""
-    records = graph.read(cypher.load("read_active_run"))
-    return dict(records[0]) if records else None
-
-
-def check_genre(graph: Graph, genre: str | None) -> None:
-    """Raise :class:`NotFoundError` unless ``genre`` is ``None`` or an existing Genre's name."""
-    if genre is None:
-        return
-    names = [r["name"] for r in graph.read(cypher.load("read_genres"))]
-    if genre not in names:
-        raise NotFoundError(f"no genre named {genre!r} (known: {', '.join(names) or 'none, ingest first'})")
-
-
-def recommend(graph: Graph, user_id: int, k: int = 10, genre: str | None = None, fallback: bool = False,
-              explain: bool = False) -> Recommendations:
-    """The active run's recommendations for a user, or with ``fallback`` a pure-Cypher answer.
-
-    Args:
-        graph (Graph): The database.
-        user_id (int): The user's userId.
-        k (int): How many. (default: ``10``)
-        genre (str, optional): Only movies in this genre.
-        fallback (bool): For an unknown user, answer with popular movies (cold start); with no active
-            run or no recommendations for the user, collaborative filtering (or popular movies for a
-            user without ratings). (default: ``False``)
-        explain (bool): Add ``because``: the user's own highly rated movies that connect to each one.
-            (default: ``False``)
-
-    Returns:
-        Recommendations: The rows, best first.
-
-    Raises:
-        NotFoundError: Unknown genre; unknown user, no active run or no recommendations for the
-            user, without ``fallback``.
-    """
-    check_genre(graph, genre)
-    user = graph.read(cypher.load("read_user"), userId=user_id)
-    if not user:
-        if not fallback:
-            raise NotFoundError(
-                f"no user with userId {user_id} in database {graph.database!r} (--fallback answers with popular "
-                "movies for a new user)"
-            )
-        return Recommendations(user_id, "popular", note=f"userId {user_id} is not in the graph: cold start",
-                               rows=_popular(graph, None, k, genre))
-    run = active_run(graph)
-    if run is not None and user[0]["recommendations"] > 0:
-        rows = [dict(r) for r in graph.read(cypher.load("recommend_for_user"), userId=user_id, k=k, genre=genre)]
-        result = Recommendations(user_id, "model", run_id=run["runId"], rows=rows)
-    elif not fallback:
-        if run is None:
-            raise NotFoundError(
-                "no model run is active: run `movierec pipeline` (or `movierec writeback RUN`), or use --fallback "
-                "for collaborative filtering in Cypher"
-            )
-        raise NotFoundError(
-            f"the active run {run['runId']} has no recommendations for userId {user_id} (not in its training "
-            "data?); --fallback answers with collaborative filtering"
-        )
-    else:
-        why = "no model run is active" if run is None else f"run {run['runId']} has nothing for this user"
-        if user[0]["ratings"] > 0:
-            rows = [dict(r) for r in graph.read(
-                cypher.load("collaborative_filtering"), userId=user_id, k=k, genre=genre, minRating=MIN_RATING,
-                neighbours=NEIGHBOURS,
-            )]
-            result = Recommendations(user_id, "collaborative_filtering", note=why, rows=rows)
-        else:
-            result = Recommendations(user_id, "popular", note=f"{why}; the user has no ratings",
-                                     rows=_popular(graph, user_id, k, genre))
-    for rank, row in enumerate(result.rows, start=1):
-        row.setdefault("rank", rank)
-        if explain:
-            row["because"] = because_you_rated(graph, user_id, row["movieId"], k=2)
-    return result
-
-
-def because_you_rated(graph: Graph, user_id: int, movie_id: int, k: int = 3,
-                      min_rating: float = MIN_RATING) -> list[dict[str, Any]]:
-    """The user's highly rated movies that connect to ``movie_id`` (shared genres, co-raters), strongest first.
-
-    Args:
-        graph (Graph): The database.
-        user_id (int): The user's userId.
-        movie_id (int): The recommended movie.
-        k (int): How many connecting movies. (default: ``3``)
-        min_rating (float): What counts as highly rated. (default: ``4.0``)
-
-    Returns:
-        list[dict]: ``movieId, title, yourRating, sharedGenres, coRaters`` per connecting movie.
-    """
-    records = graph.read(cypher.load("because_you_rated"), userId=user_id, movieId=movie_id, k=k,
-                         minRating=min_rating)
-    keep = ("movieId", "title", "yourRating", "sharedGenres", "coRaters")
-    return [{key: r[key] for key in keep} for r in records]
-
-
-def _popular(graph: Graph, user_id: int | None, k: int, genre: str | None) -> list[dict[str, Any]]:
-    return [dict(r) for r in graph.read(cypher.load("popular_in_genre"), genre=genre, k=k, minMean=POPULAR_MIN_MEAN,
-                                        userId=user_id)]
-
-
-_TITLE_YEAR = re.compile(r"^(?P<title>.*\S)\s*\((?P<year>\d{4})\)\s*$")
-
-
-def find_movie(graph: Graph, movie_id: int | None = None, title: str | None = None) -> dict[str, Any]:
-    """A movie by movieId, or by title (case-insensitive, "Title (1995)" also accepted).
-
-    An exact title wins, the most rated first; otherwise a single movie whose title contains ``title``.
-
-    Raises:
-        NotFoundError: No such movie, or a partial title that matches several.
-    """
-    if movie_id is not None:
-        records = graph.read(cypher.load("read_movie"), movieId=movie_id)
-        if not records:
-            raise NotFoundError(f"no movie with movieId {movie_id} in database {graph.database!r}")
-        return dict(records[0])
-    assert title is not None
-    match = _TITLE_YEAR.match(title)
-    name, year = (match["title"], int(match["year"])) if match else (title.strip(), None)
-    found = graph.read(cypher.load("find_movies_by_title"), title=name, year=year, limit=5)
-    if not found:
-        raise NotFoundError(f"no movie titled {title!r} in database {graph.database!r}")
-    if not found[0]["exact"] and len(found) > 1:
-        options = "; ".join(f"{r['movieId']}: {r['title']} ({r['year']})" for r in found)
-        raise NotFoundError(f"{title!r} matches several movies, pick one with --movie: {options}")
-    return dict(graph.read(cypher.load("read_movie"), movieId=found[0]["movieId"])[0])
-
-
-def similar(graph: Graph, movie: dict[str, Any], k: int = 10) -> list[dict[str, Any]]:
-    """The ``k`` movies nearest to ``movie`` in the active run's embedding space (vector index).
-
-    Raises:
-        NotFoundError: The movie has no embedding (no run is active, or it was not in its training data).
-    """
-    if not movie["embedded"]:
-        run = active_run(graph)
-        why = "no model run is active" if run is None else f"run {run['runId']} did not embed it"
-        raise NotFoundError(f"movie {movie['movieId']} ({movie['title']}) has no embedding: {why}")
-    return [dict(r) for r in graph.read(cypher.load("similar_movies"), movieId=movie["movieId"], k=k)]
-
-
-def model_runs(graph: Graph) -> list[dict[str, Any]]:
-    """Every ModelRun, the active one first, with metrics parsed from JSON."""
-    rows = []
-    for r in graph.read(cypher.load("model_runs")):
-        row = dict(r)
-        row["metrics"] = json.loads(row["metrics"] or "{}")
-        row["params"] = json.loads(row["params"] or "{}")
-        row["createdAt"] = row["createdAt"].iso_format() if row["createdAt"] is not None else None
-        rows.append(row)
-    return rows
-
 
 # -- printing ---------------------------------------------------------------------------------------
 
@@ -272,31 +93,6 @@ def _echo_recommendations(result: Recommendations, fmt: str, explain: bool) -> N
 
 # -- commands -----------------------------------------------------------------------------------------
 
-def _neo4j_options_user_free(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Like :func:`movierec.cli.options.neo4j_options`, with the Neo4j user name as ``--neo4j-user``.
-
-    For the commands whose ``--user`` is a MovieLens userId (``recommend``, ``score``).
-    """
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, uri: str | None, neo4j_user: str | None, password: str | None,
-                database: str | None, **kwargs: Any) -> Any:
-        settings = Neo4jSettings.resolve(uri=uri, user=neo4j_user, password=password, database=database)
-        return func(*args, settings=settings, **kwargs)
-
-    options = [
-        click.option("--uri", envvar="NEO4J_URI", show_envvar=True, help="Bolt URI. [default: the local server]"),
-        click.option("--neo4j-user", envvar="NEO4J_USERNAME", show_envvar=True,
-                     help="Neo4j user name (--user is the MovieLens user here). [default: neo4j]"),
-        click.option("--password", envvar="NEO4J_PASSWORD", show_envvar=True,
-                     help="Password. [default: the local server's]"),
-        click.option("--database", envvar="NEO4J_DATABASE", show_envvar=True, help="Database. [default: neo4j]"),
-    ]
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
-
-
 _format_option = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                               show_default=True, help="Output format.")
 
@@ -310,7 +106,7 @@ _format_option = click.option("--format", "fmt", type=click.Choice(["table", "js
               help="Answer without a model: popular movies for an unknown user, collaborative filtering when "
                    "no run is active or it has nothing for the user.")
 @_format_option
-@_neo4j_options_user_free
+@neo4j_options_named("--neo4j-user")
 def recommend_cmd(user_id: int, k: int, genre: str | None, explain: bool, fallback: bool, fmt: str,
                   settings: Neo4jSettings) -> None:
     """Recommend movies to a user from the active model run (cypher/recommend_for_user.cypher).
@@ -483,7 +279,7 @@ def writeback_cmd(run_path: Path, k: int, batch_size: int, chunk_size: int, sett
 @click.option("--run", "run_path", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The run's folder. [default: the active run's]")
 @_format_option
-@_neo4j_options_user_free
+@neo4j_options_named("--neo4j-user")
 def score_cmd(user_id: int, movie_id: int, run_path: Path | None, fmt: str, settings: Neo4jSettings) -> None:
     """Score one (user, movie) pair with a trained model: ranking score and predicted rating.
 
