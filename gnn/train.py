@@ -77,6 +77,47 @@ def resolve_device(name: str) -> torch.device:
     raise TrainError(f"unknown device {name!r} (use auto, cpu or cuda)")
 
 
+class EarlyStopping:
+    """Keeps a copy of the best weights and says when to stop: ``patience`` checks without improving.
+
+    Args:
+        module (torch.nn.Module): The module whose ``state_dict`` is tracked.
+        patience (int): Checks without an improvement before stopping.
+        lower_is_better (bool): ``True`` for losses/RMSE, ``False`` for NDCG and the like.
+        min_delta (float): The smallest change that counts as an improvement. (default: ``1e-5``)
+
+    Example:
+        >>> stopper = EarlyStopping(model, patience=30, lower_is_better=True)
+        >>> for epoch in range(epochs):
+        ...     if stopper.step(validation_rmse()):
+        ...         break
+        >>> best_weights = stopper.restore()
+    """
+
+    def __init__(self, module: torch.nn.Module, patience: int, lower_is_better: bool,
+                 min_delta: float = 1e-5) -> None:
+        self.module = module
+        self.patience = patience
+        self.sign = 1.0 if lower_is_better else -1.0
+        self.min_delta = min_delta
+        self.best = math.inf if lower_is_better else -math.inf
+        self.best_state = copy.deepcopy(module.state_dict())
+        self.bad = 0
+
+    def step(self, value: float) -> bool:
+        """Record one validation value; return whether training should stop."""
+        if self.sign * value < self.sign * self.best - self.min_delta:
+            self.best, self.best_state, self.bad = value, copy.deepcopy(self.module.state_dict()), 0
+            return False
+        self.bad += 1
+        return self.bad >= self.patience
+
+    def restore(self) -> dict[str, Any]:
+        """Load the best weights back into the module and return them."""
+        self.module.load_state_dict(self.best_state)
+        return self.best_state
+
+
 def train(data: HeteroData, split: EdgeSplit, config: TrainConfig, progress: Progress | None = None) -> TrainResult:
     """Train ``config.model`` on the training edges of ``split``.
 
@@ -144,7 +185,7 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
             from gnn.sampler import NeighborSampler
 
             sampler = NeighborSampler(train_ei, train_r, num_users, num_movies, config.num_neighbors, levels)
-        best, best_state, bad = math.inf, copy.deepcopy(model.state_dict()), 0
+        stopper = EarlyStopping(model, config.patience, lower_is_better=True)
         for epoch in range(1, config.epochs + 1):
             start = time.perf_counter()
             model.train()
@@ -174,13 +215,9 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
             history.append(row)
             if progress is not None:
                 progress(row)
-            if val_rmse < best - 1e-5:
-                best, best_state, bad = val_rmse, copy.deepcopy(model.state_dict()), 0
-            else:
-                bad += 1
-                if bad >= config.patience:
-                    break
-        model.load_state_dict(best_state)
+            if stopper.step(val_rmse):
+                break
+        best, best_state = stopper.best, stopper.restore()
         model.eval()
         scorers.append(model.scorer(user_x, movie_x, full_graph).to("cpu"))
         weights[f"sage_{member}"] = {k: v.cpu() for k, v in best_state.items()}
@@ -230,7 +267,7 @@ def train_lightgcn(data: HeteroData, split: EdgeSplit, config: TrainConfig, devi
     graph = LightGCNRanker.graph(train_ei, num_users, num_movies)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     history: list[dict[str, Any]] = []
-    best, best_state, bad = -math.inf, copy.deepcopy(model.state_dict()), 0
+    stopper = EarlyStopping(model, config.patience, lower_is_better=False)
     for epoch in range(1, config.epochs + 1):
         start = time.perf_counter()
         model.train()
@@ -264,13 +301,9 @@ def train_lightgcn(data: HeteroData, split: EdgeSplit, config: TrainConfig, devi
         if progress is not None:
             progress(row)
         score = val[f"ndcg@{config.k}"]
-        if score > best + 1e-5:
-            best, best_state, bad = score, copy.deepcopy(model.state_dict()), 0
-        else:
-            bad += 1
-            if bad >= config.patience:
-                break
-    model.load_state_dict(best_state)
+        if stopper.step(score):
+            break
+    best_state = stopper.restore()
     model.eval()
     with torch.no_grad():
         eu, em = model.embeddings(graph)
@@ -318,7 +351,7 @@ def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, v
         head.movie_bias.copy_(start.movie_bias)
     optimizer = torch.optim.Adam(head.parameters(), lr=0.01)
     u, m = train_ei
-    best, best_state, bad = math.inf, copy.deepcopy(head.state_dict()), 0
+    stopper = EarlyStopping(head, patience=20, lower_is_better=True)
     for _ in range(config.rating_head_epochs):
         optimizer.zero_grad()
         pred = head(eu, em, u, m)
@@ -328,12 +361,8 @@ def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, v
         with torch.no_grad():
             val = (float((head(eu, em, *val_ei).clamp(lo, hi) - val_r).pow(2).mean().sqrt())
                    if val_r.numel() else float(loss))
-        if val < best - 1e-5:
-            best, best_state, bad = val, copy.deepcopy(head.state_dict()), 0
-        else:
-            bad += 1
-            if bad >= 20:
-                break
-    head.load_state_dict(best_state)
-    logger.info("rating head: best validation RMSE %.4f", best)
+        if stopper.step(val):
+            break
+    stopper.restore()
+    logger.info("rating head: best validation RMSE %.4f", stopper.best)
     return head
