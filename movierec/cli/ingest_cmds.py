@@ -17,12 +17,13 @@ from movierec.settings import Neo4jSettings
 COMMANDS: list[click.Command] = []
 
 
-def _bars(quiet: bool, unit: str = " rows") -> ProgressFactory | None:
+def ingest_bars(quiet: bool, unit: str = " rows", width: int = 8) -> ProgressFactory | None:
+    """One tqdm bar per ingest phase (rate shown), on stderr; ``None`` when ``quiet``."""
     if quiet:
         return None
 
     def make(phase: str, total: int) -> Progress:
-        return tqdm(total=total or None, desc=f"{phase:>8}", unit=unit, unit_scale=True, file=sys.stderr,
+        return tqdm(total=total or None, desc=f"{phase:>{width}}", unit=unit, unit_scale=True, file=sys.stderr,
                     dynamic_ncols=True)
 
     return make
@@ -72,13 +73,13 @@ def ingest(path: Path | None, download: str | None, dataset: str | None, batch_s
     if download is not None:
         from ingest.download import download_release
 
-        path = download_release(download, cache_dir=cache_dir, progress=_bars(quiet, unit="B"))
+        path = download_release(download, cache_dir=cache_dir, progress=ingest_bars(quiet, unit="B"))
         dataset = dataset or download
     assert path is not None
     with connect(settings) as graph:
         if not quiet:
             click.echo(f"reading and validating {path} ...", err=True)
-        summary = ingest_release(graph, path, dataset=dataset, batch_size=batch_size, progress=_bars(quiet))
+        summary = ingest_release(graph, path, dataset=dataset, batch_size=batch_size, progress=ingest_bars(quiet))
     _echo_summary(summary)
 
 

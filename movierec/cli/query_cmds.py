@@ -25,6 +25,7 @@ from cypher.queries import (
     recommend,
     similar,
 )
+from movierec.cli.ingest_cmds import ingest_bars
 from movierec.cli.options import neo4j_options, neo4j_options_named, quiet_option
 from movierec.db import Graph, connect
 from movierec.errors import NotFoundError
@@ -333,17 +334,6 @@ def score_cmd(user_id: int, movie_id: int, run_path: Path | None, fmt: str, sett
 
 
 
-def _ingest_bars(quiet: bool, unit: str = " rows") -> Any:
-    if quiet:
-        return None
-
-    def make(phase: str, total: int) -> Any:
-        return tqdm(total=total or None, desc=f"{phase:>15}", unit=unit, unit_scale=True, file=sys.stderr,
-                    dynamic_ncols=True)
-
-    return make
-
-
 @click.command("pipeline")
 @click.option("--path", "path", type=click.Path(path_type=Path),
               help="A MovieLens release directory or .zip, e.g. ../shared/datasets/ml-latest-small.")
@@ -398,11 +388,11 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
     if download is not None:
         from ingest.download import download_release
 
-        path = download_release(download, progress=_ingest_bars(quiet, unit="B"))
+        path = download_release(download, progress=ingest_bars(quiet, unit="B", width=15))
     assert path is not None
     with connect(settings) as graph:
         say(f"[1/4] ingest {path}")
-        summary = ingest_release(graph, path, progress=_ingest_bars(quiet))
+        summary = ingest_release(graph, path, progress=ingest_bars(quiet, width=15))
         click.echo(f"ingested {summary.dataset}: " + ", ".join(f"{n:,} {label}" for label, n in summary.nodes.items())
                    + ", " + ", ".join(f"{n:,} {rel}" for rel, n in summary.relationships.items())
                    + f" in {summary.seconds:.1f} s")
