@@ -24,14 +24,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ingest.movielens import NO_GENRE, TITLE_YEAR
 from movierec.errors import MovierecError
 from movierec.local_neo4j import LocalServer
 
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT = "org.neo4j.cli.AdminTool"
-NO_GENRE = {"(no genres listed)", "unknown", ""}
-_TITLE_YEAR = re.compile(r"^(.*?)\s*\((\d{4})\)\s*$")
 CHUNK = 2_000_000
 
 
@@ -82,9 +81,9 @@ def convert(release: Path, out: Path) -> ImportFiles:
     """
     out.mkdir(parents=True, exist_ok=True)
     movies = pd.read_csv(release / "movies.csv", dtype={"movieId": "int64", "title": "str", "genres": "str"})
-    parts = movies["title"].fillna("").str.strip().str.extract(_TITLE_YEAR)
-    movies["name"] = parts[0].fillna(movies["title"].fillna("").str.strip())
-    movies["year"] = pd.to_numeric(parts[1], errors="coerce").astype("Int64")
+    parts = movies["title"].fillna("").str.strip().str.extract(TITLE_YEAR)
+    movies["name"] = parts["title"].fillna(movies["title"].fillna("").str.strip())
+    movies["year"] = pd.to_numeric(parts["year"], errors="coerce").astype("Int64")
     if (release / "links.csv").exists():
         links = pd.read_csv(release / "links.csv", dtype={"movieId": "int64"})
         movies = movies.merge(links, on="movieId", how="left")
@@ -102,7 +101,7 @@ def convert(release: Path, out: Path) -> ImportFiles:
 
     genre_lists = movies["genres"].fillna("").str.split("|")
     pairs = pd.DataFrame({"movieId": movies["movieId"], "genre": genre_lists}).explode("genre")
-    pairs = pairs[~pairs["genre"].isin(NO_GENRE)]
+    pairs = pairs[~pairs["genre"].isin(NO_GENRE | {""})]
     genres = sorted(pairs["genre"].unique())
     # --id-type=integer holds for every ID space: genres get numbers, their names are a property
     pd.DataFrame({":ID(Genre)": range(len(genres)), "name": genres}).to_csv(out / "genres.csv", index=False)

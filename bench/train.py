@@ -27,6 +27,7 @@ from typing import Any
 from bench.child import ChildError, run_in_child
 from bench.context import Context
 from bench.report import Row, StageResult
+from movierec.settings import Neo4jSettings
 
 logger = logging.getLogger(__name__)
 
@@ -114,14 +115,20 @@ def _row(name: str, result: dict[str, Any] | None, peer: bool = False, note: str
     })
 
 
-def run(ctx: Context) -> StageResult:
-    """Measure training on the benchmark graph."""
+def exported_graph(ctx: Context) -> tuple[Neo4jSettings, dict[str, str], Path]:
+    """The benchmark graph's settings, the child environment, and its exported HeteroData file (made once)."""
     server = ctx.ensure_graph()
     settings = server.settings()
     env = {"BENCH_NEO4J_PASSWORD": settings.password or ""}
     data_path = ctx.work_dir("graph") / f"{ctx.dataset.name}.pt"
     if not data_path.exists():
         run_in_child("bench.train:child_prepare", {"uri": settings.uri, "out": str(data_path)}, env=env)
+    return settings, env, data_path
+
+
+def run(ctx: Context) -> StageResult:
+    """Measure training on the benchmark graph."""
+    settings, env, data_path = exported_graph(ctx)
     result = StageResult(
         stage="train", dataset=ctx.dataset.name, ratings=ctx.dataset.ratings, primary="s/epoch",
         units={"s/epoch": "s", "median s/epoch": "s", "edges/s": "", "peak RSS": "MiB"},

@@ -23,6 +23,7 @@ from bench import cypher as bench_cypher
 from bench.child import run_in_child
 from bench.context import Context
 from bench.report import Row, StageResult, Target, ratio
+from bench.train import exported_graph
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +93,7 @@ def child_peer(uri: str, run_path: str) -> dict[str, Any]:
 
 def run(ctx: Context) -> StageResult:
     """Measure the writeback on the benchmark graph."""
-    server = ctx.ensure_graph()
-    settings = server.settings()
-    env = {"BENCH_NEO4J_PASSWORD": settings.password or ""}
-    data_path = ctx.work_dir("graph") / f"{ctx.dataset.name}.pt"
-    if not data_path.exists():
-        run_in_child("bench.train:child_prepare", {"uri": settings.uri, "out": str(data_path)}, env=env)
+    settings, env, data_path = exported_graph(ctx)
     runs_dir = ctx.work_dir("runs")
     trained = run_in_child("bench.writeback:child_train_run",
                            {"data_path": str(data_path), "runs_dir": str(runs_dir), "epochs": ctx.epochs})

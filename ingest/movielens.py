@@ -79,7 +79,8 @@ ML1M_OCCUPATIONS = (
 )
 
 # A trailing "(1995)", "(2006–2007)" or "(2007- )", with any spaces around it.
-_TITLE_YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})(?:\s*[-–]\s*(?:\d{4})?\s*)?\)\s*$")
+# "Title (1995)" or "Title (2006–2007)": the title and its (first) year; shared with bench/admin_import.py
+TITLE_YEAR = re.compile(r"^(?P<title>.*?)\s*\((?P<year>\d{4})(?:\s*[-–]\s*(?:\d{4})?\s*)?\)\s*$")
 
 
 @dataclass
@@ -449,7 +450,7 @@ def _check_timestamps(frame: pd.DataFrame) -> None:
 
 def _split_title(title: str) -> tuple[str, int | None]:
     title = title.strip()
-    match = _TITLE_YEAR.match(title)
+    match = TITLE_YEAR.match(title)
     if match is None or not match.group("title").strip():
         return title, None
     return match.group("title").strip(), int(match.group("year"))
