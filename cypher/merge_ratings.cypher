@@ -1,6 +1,8 @@
 // Creates or updates one user's ratings: one RATED per (user, movie); a re-rate replaces rating and timestamp.
 // A user with no RATED yet gets plain CREATEs (a fresh load: nothing to match, no duplicates possible since
 // each batch commits whole); a user already holding ratings goes through MERGE + SET. Idempotent either way.
+// Relationships are created in movieId order: concurrent batches (ingest's workers) then lock the shared
+// Movie nodes in one global order and cannot deadlock on them (they did, often, in file order).
 // Users and movies must exist (merge_users, merge_movies run first).
 // Parameters: $rows, a list of {userId: INTEGER, movieIds: LIST<INTEGER>, ratings: LIST<FLOAT>,
 //   ts: LIST<INTEGER> (epoch seconds)}, the three lists of equal length.
@@ -8,16 +10,16 @@
 UNWIND $rows AS row
 MATCH (u:User {userId: row.userId})
 WITH u, row, EXISTS { (u)-[:RATED]->() } AS seen
-CALL (u, row, seen) {
+UNWIND range(0, size(row.movieIds) - 1) AS i
+WITH u, seen, row.movieIds[i] AS movieId, row.ratings[i] AS rating, row.ts[i] AS ts
+ORDER BY movieId
+MATCH (m:Movie {movieId: movieId})
+CALL (u, m, seen, rating, ts) {
   WITH * WHERE NOT seen
-  UNWIND range(0, size(row.movieIds) - 1) AS i
-  MATCH (m:Movie {movieId: row.movieIds[i]})
-  CREATE (u)-[:RATED {rating: row.ratings[i], timestamp: datetime({epochSeconds: row.ts[i]})}]->(m)
+  CREATE (u)-[:RATED {rating: rating, timestamp: datetime({epochSeconds: ts})}]->(m)
 }
-CALL (u, row, seen) {
+CALL (u, m, seen, rating, ts) {
   WITH * WHERE seen
-  UNWIND range(0, size(row.movieIds) - 1) AS i
-  MATCH (m:Movie {movieId: row.movieIds[i]})
   MERGE (u)-[r:RATED]->(m)
-  SET r.rating = row.ratings[i], r.timestamp = datetime({epochSeconds: row.ts[i]})
+  SET r.rating = rating, r.timestamp = datetime({epochSeconds: ts})
 }

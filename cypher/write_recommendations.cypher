@@ -14,5 +14,6 @@ CALL (u) {
 }
 WITH u, row
 UNWIND row.recs AS rec
+WITH u, rec ORDER BY rec.movieId  // one lock order on the shared Movie nodes for concurrent batches
 MATCH (m:Movie {movieId: rec.movieId})
 CREATE (u)-[:RECOMMENDED {score: rec.score, predictedRating: rec.predictedRating, rank: rec.rank, runId: $runId}]->(m)

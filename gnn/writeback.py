@@ -51,16 +51,19 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
 import time
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 from neo4j import ManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError
@@ -77,6 +80,7 @@ DEFAULT_BATCH_SIZE = 200  # users per write transaction (x k relationships each)
 DEFAULT_EMBEDDING_BATCH_SIZE = 2_000  # nodes per write transaction
 DEFAULT_CHUNK_SIZE = 1_024  # users scored at once: memory is chunk_size x movies floats
 DEFAULT_DELETE_BATCH_SIZE = 10_000
+DEFAULT_WORKERS = 3  # write transactions in flight at once (users are disjoint across batches)
 INDEX_TIMEOUT_S = 300
 MAX_DIMENSIONS = 4_096  # Neo4j vector index limit
 
@@ -183,33 +187,55 @@ class TopK:
 
 
 def rated_index(
-    run: ScoringRun, pairs: Sequence[tuple[int, int]]
+    run: ScoringRun, pairs: Sequence[tuple[int, int]] | tuple[np.ndarray, np.ndarray]
 ) -> tuple[Tensor, Tensor]:
-    """Turn ``(userId, movieId)`` pairs into sorted ``(user_index, movie_index)`` tensors.
+    """Turn rated ``(userId, movieId)`` pairs into sorted ``(user_index, movie_index)`` tensors.
 
     Pairs whose user or movie the run does not know are dropped.
 
     Args:
         run (ScoringRun): The run whose index mapping to use.
-        pairs (Sequence[tuple[int, int]]): Rated pairs as Neo4j ids.
+        pairs: Rated pairs as Neo4j ids: a sequence of ``(userId, movieId)`` tuples, or two
+            parallel int arrays ``(userIds, movieIds)`` (what :func:`read_rated` returns).
 
     Returns:
         tuple[Tensor, Tensor]: User and movie indices (int64), sorted by user index.
     """
-    user_pos = {uid: i for i, uid in enumerate(run.user_ids)}
-    movie_pos = {mid: i for i, mid in enumerate(run.movie_ids)}
-    users: list[int] = []
-    movies: list[int] = []
-    for uid, mid in pairs:
-        u = user_pos.get(uid)
-        m = movie_pos.get(mid)
-        if u is not None and m is not None:
-            users.append(u)
-            movies.append(m)
-    u_t = torch.tensor(users, dtype=torch.long)
-    m_t = torch.tensor(movies, dtype=torch.long)
+    if isinstance(pairs, tuple) and len(pairs) == 2 and isinstance(pairs[0], np.ndarray):
+        user_ids, movie_ids = pairs
+    else:
+        array = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+        user_ids, movie_ids = array[:, 0], array[:, 1]
+    u, u_ok = _positions(np.asarray(run.user_ids, dtype=np.int64), np.asarray(user_ids, dtype=np.int64))
+    m, m_ok = _positions(np.asarray(run.movie_ids, dtype=np.int64), np.asarray(movie_ids, dtype=np.int64))
+    keep = u_ok & m_ok
+    u_t = torch.from_numpy(u[keep])
+    m_t = torch.from_numpy(m[keep])
     order = torch.argsort(u_t, stable=True)
     return u_t[order], m_t[order]
+
+
+def _positions(known: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Index of each of ``ids`` in ``known`` (any order, no repeats), and whether it is there."""
+    order = np.argsort(known, kind="stable")
+    ranked = known[order]
+    pos = np.minimum(np.searchsorted(ranked, ids), max(len(ranked) - 1, 0))
+    found = (ranked[pos] == ids) if len(ranked) else np.zeros(len(ids), dtype=bool)
+    return order[pos] if len(ranked) else pos, found
+
+
+def read_rated(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Every rated ``(userId, movieId)`` pair in the graph, as two parallel int64 arrays.
+
+    Streams one record per user (``cypher/read_rated_pairs.cypher``) into typed arrays: at
+    25M ratings a list of Python tuples would cost gigabytes.
+    """
+    users, movies = array("q"), array("q")
+    for record in graph.stream(cypher.load("read_rated_pairs"), fetch_size=1_000):
+        movie_ids = record["movieIds"]
+        movies.extend(movie_ids)
+        users.extend(itertools.repeat(record["userId"], len(movie_ids)))
+    return np.frombuffer(users, dtype=np.int64), np.frombuffer(movies, dtype=np.int64)
 
 
 @torch.no_grad()
@@ -272,6 +298,7 @@ def write_back(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     delete_batch_size: int = DEFAULT_DELETE_BATCH_SIZE,
     progress: Progress | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> WritebackResult:
     """Write ``run``'s recommendations and embeddings into Neo4j and make it the active run.
 
@@ -287,6 +314,8 @@ def write_back(
         delete_batch_size (int): Relationships per transaction when deleting the old run's.
             (default: ``10000``)
         progress (Progress, optional): Progress callbacks. (default: none)
+        workers (int): Write transactions in flight at once; batches hold disjoint users and
+            write in movieId order, so they neither duplicate nor deadlock. (default: ``3``)
 
     Returns:
         WritebackResult: Counts and timings.
@@ -297,7 +326,8 @@ def write_back(
             active; rerunning finishes the job.
     """
     for name, value in (("k", k), ("batch_size", batch_size), ("embedding_batch_size", embedding_batch_size),
-                        ("chunk_size", chunk_size), ("delete_batch_size", delete_batch_size)):
+                        ("chunk_size", chunk_size), ("delete_batch_size", delete_batch_size),
+                        ("workers", workers)):
         if value < 1:
             raise WritebackError(f"{name} must be at least 1, got {value}")
     started = time.perf_counter()
@@ -326,8 +356,7 @@ def write_back(
         if result.skipped_user_ids or result.skipped_movie_ids:
             logger.warning("run %s: %s users and %s movies are not in the graph; skipped",
                            run.run_id, result.skipped_user_ids, result.skipped_movie_ids)
-        rated = rated_index(run, [(r["userId"], mid) for r in graph.stream(cypher.load("read_rated_pairs"))
-                                  for mid in r["movieIds"]])
+        rated = rated_index(run, read_rated(graph))
         done = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
 
         step = steps.start("recording the run")
@@ -340,7 +369,7 @@ def write_back(
         step = steps.start("staging embeddings")
         write_started = time.perf_counter()
         result.embeddings = _stage_embeddings(graph, run, user_emb, movie_emb, user_in_graph, movie_in_graph,
-                                              embedding_batch_size, progress)
+                                              embedding_batch_size, progress, workers)
 
         step = steps.start("writing recommendations")
         todo = torch.tensor(
@@ -355,7 +384,7 @@ def write_back(
         counter = _RowCounter(progress)
         rows = _recommendation_rows(run, rated, k, todo, ~movie_in_graph, chunk_size, scoring, counter)
         graph.write_batches(cypher.load("write_recommendations"), rows, batch_size=batch_size,
-                            on_batch=counter.batch, runId=run.run_id)
+                            on_batch=counter.batch, workers=workers, runId=run.run_id)
         result.recommendations = counter.rows
         result.scoring_s = scoring[0]
         result.writing_s = time.perf_counter() - write_started - result.scoring_s
@@ -478,7 +507,7 @@ def _checked_embeddings(run: ScoringRun) -> tuple[Tensor, Tensor]:
 
 def _stage_embeddings(
     graph: Graph, run: ScoringRun, user_emb: Tensor, movie_emb: Tensor, user_ok: Tensor, movie_ok: Tensor,
-    batch_size: int, progress: Progress | None,
+    batch_size: int, progress: Progress | None, workers: int,
 ) -> int:
     total = int(user_ok.sum()) + int(movie_ok.sum())
     if progress is not None:
@@ -492,7 +521,7 @@ def _stage_embeddings(
         vectors = emb.tolist()
         rows = ({key: ids[i], "embedding": vectors[i]} for i in index)
         written += graph.write_batches(
-            cypher.load(query), rows, batch_size=batch_size, runId=run.run_id,
+            cypher.load(query), rows, batch_size=batch_size, runId=run.run_id, workers=workers,
             on_batch=progress.advance if progress is not None else None,
         )
     return written

@@ -6,13 +6,19 @@ then genres, movies (with their genre links), users, ratings and tags, each phas
 batches of ``UNWIND $rows`` through managed transactions.
 
 Every write is a ``MERGE`` on a constrained key (relationships on their end nodes, and
-the tag text for ``TAGGED``) followed by ``SET``, so:
+the tag text for ``TAGGED``) followed by ``SET`` (ratings of a user who has none yet are plain
+``CREATE``s: nothing to match), so:
 
 - the same ingest twice leaves the same graph;
 - a newer release on top adds what is new and replaces changed values (a re-rate
   replaces the rating and its timestamp);
-- a load killed mid-way (the CLI or the server) loses at most its uncommitted batch,
+- a load killed mid-way (the CLI or the server) loses at most its uncommitted batches,
   and rerunning the same command completes it with exact counts.
+
+Users, ratings and tags are written by ``workers`` transactions at once (one writer leaves a
+core of the server idle). Their batches are independent: a validated release holds each
+(user, movie) rating and each (user, movie, tag) once, so no two batches write the same
+relationship, and each batch commits whole or not at all.
 
 Example:
     >>> with connect(Neo4jSettings.resolve()) as graph:
@@ -44,6 +50,12 @@ from movierec.errors import IngestError, Neo4jUnavailable
 logger = logging.getLogger(__name__)
 
 DEFAULT_BATCH_SIZE = 10_000
+DEFAULT_WORKERS = 3
+"""Transactions in flight at once in the ratings, users and tags phases: one writer leaves the
+server's second core idle (measured in BENCHMARKS.md: 17k ratings/s with 1, 24k with 2, 28k with 3 on
+2 cores). Movies stay on one writer: every movie links to a handful of ~20 shared Genre nodes, and
+concurrent batches would queue on their locks."""
+PARALLEL_PHASES = frozenset({"users", "ratings", "tags"})
 PHASES = ("genres", "movies", "users", "ratings", "tags")
 
 
@@ -95,6 +107,7 @@ def ingest_release(
     dataset: str | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressFactory | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> IngestSummary:
     """Read, validate and load a MovieLens release into Neo4j.
 
@@ -104,6 +117,7 @@ def ingest_release(
         dataset (str, optional): The format, one of :data:`ingest.movielens.DATASETS`. (default: detected)
         batch_size (int): Rows per transaction. (default: ``10000``)
         progress (ProgressFactory, optional): Makes a progress bar per phase. (default: none)
+        workers (int): Write transactions in flight at once (see :data:`DEFAULT_WORKERS`). (default: ``3``)
 
     Returns:
         IngestSummary: Counts and timings.
@@ -115,7 +129,7 @@ def ingest_release(
     release = read_release(Path(path), dataset)
     read_seconds = time.perf_counter() - start
     logger.info("read and validated %s in %.1f s: %s", path, read_seconds, release.counts())
-    summary = load_release(graph, release, batch_size=batch_size, progress=progress)
+    summary = load_release(graph, release, batch_size=batch_size, progress=progress, workers=workers)
     return IngestSummary(
         dataset=summary.dataset, source=summary.source, rows=summary.rows, nodes=summary.nodes,
         relationships=summary.relationships, seconds=time.perf_counter() - start,
@@ -143,6 +157,7 @@ def load_release(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: ProgressFactory | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> IngestSummary:
     """Write an already validated release into Neo4j (see the module docstring).
 
@@ -151,6 +166,7 @@ def load_release(
         release (Release): What :func:`ingest.movielens.read_release` returned.
         batch_size (int): Rows per transaction. (default: ``10000``)
         progress (ProgressFactory, optional): Makes a progress bar per phase. (default: none)
+        workers (int): Write transactions in flight at once (see :data:`DEFAULT_WORKERS`). (default: ``3``)
 
     Returns:
         IngestSummary: Counts and timings (``seconds`` excludes reading).
@@ -160,6 +176,8 @@ def load_release(
     """
     if batch_size < 1:
         raise IngestError(f"batch size must be at least 1, got {batch_size}")
+    if workers < 1:
+        raise IngestError(f"workers must be at least 1, got {workers}")
     start = time.perf_counter()
     phase_seconds: dict[str, float] = {}
 
@@ -180,13 +198,18 @@ def load_release(
             continue
         t0 = time.perf_counter()
         bar = progress(phase, total) if progress is not None else None
+        phase_workers = workers if phase in PARALLEL_PHASES else 1
         try:
             if phase == "ratings":
                 # Rows are per-user groups of ratings; each batch holds ``batch_size`` ratings.
-                written = _write_groups(graph, cypher.load(query_name), rows(), bar)
+                written = graph.write_many(
+                    cypher.load(query_name), rows(), on_batch=_updater(bar), workers=phase_workers,
+                    size=lambda batch: sum(len(row["movieIds"]) for row in batch),
+                )
             else:
                 written = graph.write_batches(
                     cypher.load(query_name), rows(), batch_size=batch_size, on_batch=_updater(bar),
+                    workers=phase_workers,
                 )
         except Neo4jError as e:
             raise IngestError(f"writing {phase} failed: {e.message} (rerun the same command to complete the load)") \
@@ -209,40 +232,39 @@ def load_release(
 
 
 def _rating_groups(ratings: pd.DataFrame, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-    """Batches of ``batch_size`` ratings, as one row per user: ``{userId, movieIds, ratings, ts}``.
+    """Batches of about ``batch_size`` ratings, as one row per user: ``{userId, movieIds, ratings, ts}``.
 
-    Ratings are grouped by user (stable, so a user's ratings keep their file order);
-    a user with more ratings than fit in the batch continues in the next one.
+    Ratings are grouped by user (stable, so a user's ratings keep their file order). A batch
+    holds whole users, so that concurrent batches never share a user (and never wait on each
+    other's user locks); only a user with more than ``batch_size`` ratings is split, over
+    consecutive batches of their own.
     """
     order = np.argsort(ratings["userId"].to_numpy(), kind="stable")
     users = ratings["userId"].to_numpy()[order]
     movies = ratings["movieId"].to_numpy()[order]
     values = ratings["rating"].to_numpy()[order]
     stamps = ratings["timestamp"].to_numpy()[order]
-    for begin in range(0, len(users), batch_size):
-        end = min(begin + batch_size, len(users))
-        cuts = [begin, *(np.flatnonzero(np.diff(users[begin:end])) + begin + 1).tolist(), end]
-        yield [
-            {
-                "userId": int(users[a]),
-                "movieIds": movies[a:b].tolist(),
-                "ratings": values[a:b].tolist(),
-                "ts": stamps[a:b].tolist(),
-            }
-            for a, b in itertools.pairwise(cuts)
-        ]
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(users)) + 1]).tolist() if len(users) else []
+    bounds = list(itertools.pairwise([*starts, len(users)]))
 
+    def group(a: int, b: int) -> dict[str, Any]:
+        return {"userId": int(users[a]), "movieIds": movies[a:b].tolist(), "ratings": values[a:b].tolist(),
+                "ts": stamps[a:b].tolist()}
 
-def _write_groups(graph: Graph, query: str, batches: Iterator[list[dict[str, Any]]], bar: Progress | None) -> int:
-    """Write pre-built batches of per-user rating groups, one managed transaction each."""
-    written = 0
-    for batch in batches:
-        graph.write(query, rows=batch)
-        n = sum(len(row["movieIds"]) for row in batch)
-        written += n
-        if bar is not None:
-            bar.update(n)
-    return written
+    batch: list[dict[str, Any]] = []
+    held = 0
+    for a, b in bounds:
+        if held and held + (b - a) > batch_size:
+            yield batch
+            batch, held = [], 0
+        if b - a > batch_size:  # a very active user: alone, in several batches
+            for c in range(a, b, batch_size):
+                yield [group(c, min(c + batch_size, b))]
+            continue
+        batch.append(group(a, b))
+        held += b - a
+    if batch:
+        yield batch
 
 
 def _updater(bar: Progress | None) -> Callable[[int], None] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,6 +73,7 @@ class Graph:
         rows: Iterable[Mapping[str, Any]],
         batch_size: int = 10_000,
         on_batch: Callable[[int], None] | None = None,
+        workers: int = 1,
         **params: Any,
     ) -> int:
         """Run ``query`` once per batch of rows, each batch in its own managed transaction.
@@ -84,23 +86,82 @@ class Graph:
             rows (Iterable[Mapping]): The rows; consumed lazily.
             batch_size (int): Rows per transaction. (default: ``10000``)
             on_batch (Callable[[int], None], optional): Called with each batch's size after it commits.
+            workers (int): Transactions in flight at once (see :meth:`write_many`). (default: ``1``)
 
         Returns:
             int: The number of rows written.
         """
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
-        total = 0
+        return self.write_many(query, _chunks(rows, batch_size), on_batch=on_batch, workers=workers, **params)
 
-        def work(tx: ManagedTransaction, batch: list[Mapping[str, Any]]) -> None:
+    def write_many(
+        self,
+        query: str,
+        batches: Iterable[Sequence[Mapping[str, Any]]],
+        on_batch: Callable[[int], None] | None = None,
+        workers: int = 1,
+        size: Callable[[Sequence[Mapping[str, Any]]], int] = len,
+        **params: Any,
+    ) -> int:
+        """Run ``query`` once per pre-built batch (as ``$rows``), each in its own managed transaction.
+
+        With ``workers > 1`` that many transactions run at once, each in its own session of
+        the one (thread-safe) driver: the server then uses more than one core. Batches must
+        then be independent of each other (no two write the same relationship). Each batch
+        commits whole or not at all; on the first failure no new batch starts, the ones in
+        flight finish, and the error is raised.
+
+        Args:
+            query (str): Cypher text using ``$rows``.
+            batches (Iterable[Sequence[Mapping]]): The batches; consumed lazily (at most
+                ``2 * workers`` are held at once).
+            on_batch (Callable[[int], None], optional): Called (in this thread) with ``size(batch)``
+                after each batch commits.
+            workers (int): Transactions in flight at once. (default: ``1``)
+            size (Callable): What a batch counts for in the total and ``on_batch``. (default: ``len``)
+
+        Returns:
+            int: The sum of ``size`` over the batches written.
+        """
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+
+        def work(tx: ManagedTransaction, batch: Sequence[Mapping[str, Any]]) -> None:
             tx.run(query, {**params, "rows": batch}).consume()
 
-        with _translated(self), self.driver.session(database=self.database) as session:
-            for batch in _chunks(rows, batch_size):
+        def write(batch: Sequence[Mapping[str, Any]]) -> int:
+            with self.driver.session(database=self.database) as session:
                 session.execute_write(work, batch)
-                total += len(batch)
-                if on_batch is not None:
-                    on_batch(len(batch))
+            return size(batch)
+
+        total = 0
+
+        def done(n: int) -> None:
+            nonlocal total
+            total += n
+            if on_batch is not None:
+                on_batch(n)
+
+        with _translated(self):
+            if workers == 1:
+                for batch in batches:
+                    done(write(batch))
+                return total
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="neo4j-write") as pool:
+                pending: set[Future[int]] = set()
+                try:
+                    for batch in batches:
+                        if len(pending) >= 2 * workers:
+                            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                            for future in finished:
+                                done(future.result())
+                        pending.add(pool.submit(write, batch))
+                    for future in as_completed(pending):
+                        done(future.result())
+                finally:
+                    for future in pending:
+                        future.cancel()
         return total
 
     def stream(self, query: str, fetch_size: int = 10_000, **params: Any) -> Iterator[neo4j.Record]:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from ingest.load import DEFAULT_BATCH_SIZE, IngestSummary, Progress, ProgressFactory, ingest_release
+from ingest.load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, IngestSummary, Progress, ProgressFactory, ingest_release
 from ingest.movielens import DATASETS
 from movierec.cli.options import neo4j_options, quiet_option
 from movierec.db import connect
@@ -49,11 +49,13 @@ def _echo_summary(summary: IngestSummary) -> None:
 @click.option("--dataset", type=click.Choice(DATASETS), help="The release's format. [default: detected from the files]")
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,
               help="Rows per transaction.")
+@click.option("--workers", type=click.IntRange(min=1), default=DEFAULT_WORKERS, show_default=True,
+              help="Write transactions in flight at once (users, ratings, tags).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where --download keeps archives. [default: $MOVIEREC_CACHE/datasets]")
 @neo4j_options
 @quiet_option
-def ingest(path: Path | None, download: str | None, dataset: str | None, batch_size: int,
+def ingest(path: Path | None, download: str | None, dataset: str | None, batch_size: int, workers: int,
            cache_dir: Path | None, settings: Neo4jSettings, quiet: bool) -> None:
     """Load a MovieLens release into Neo4j: validated first, then batched, idempotent MERGEs.
 
@@ -79,7 +81,8 @@ def ingest(path: Path | None, download: str | None, dataset: str | None, batch_s
     with connect(settings) as graph:
         if not quiet:
             click.echo(f"reading and validating {path} ...", err=True)
-        summary = ingest_release(graph, path, dataset=dataset, batch_size=batch_size, progress=ingest_bars(quiet))
+        summary = ingest_release(graph, path, dataset=dataset, batch_size=batch_size, workers=workers,
+                                 progress=ingest_bars(quiet))
     _echo_summary(summary)
 
 

@@ -99,6 +99,19 @@ def test_bare_scan_reads_the_same_records(graph: Graph) -> None:
     tiny.create(graph)
     n, seconds = bare_scan(graph, SubgraphFilter(users=(2, 3)))
     assert n == 16 and seconds > 0
+    assert bare_scan(graph, SubgraphFilter(users=(2, 3)), per_user=True)[0] == 16
+
+
+def test_a_rating_without_timestamp_exports_as_time_zero_and_one_without_rating_is_an_error(graph: Graph) -> None:
+    tiny.create(graph)
+    graph.write("MATCH (:User {userId: 1})-[r:RATED]->(:Movie {movieId: $m}) REMOVE r.timestamp",
+                m=tiny.ratings()[0]["movieId"])
+    data, stats = export_graph(graph)
+    assert stats.edges == 96
+    assert (1, tiny.ratings()[0]["movieId"], tiny.ratings()[0]["rating"], 0) in _triples(data)
+    graph.write("MATCH (:User {userId: 2})-[r:RATED]->() WITH r LIMIT 1 REMOVE r.rating")
+    with pytest.raises(ExportError, match="userId 2 has RATED relationships without a rating"):
+        export_graph(graph)
 
 
 def test_where_language() -> None:

@@ -177,3 +177,17 @@ def test_bad_input_leaves_the_database_unchanged(
         assert output.startswith(expected[name]), output
         assert len(output.strip().splitlines()) == 1, output
         assert _counts(graph) == before, name
+
+
+def test_rating_batches_hold_whole_users_and_split_only_a_user_larger_than_a_batch() -> None:
+    import pandas as pd
+
+    from ingest.load import _rating_groups
+
+    users = [1] * 3 + [2] * 4 + [3] * 9 + [4] * 2 + [5]
+    ratings = pd.DataFrame({"userId": users, "movieId": range(1, len(users) + 1), "rating": [3.0] * len(users),
+                            "timestamp": [0] * len(users)})
+    batches = list(_rating_groups(ratings.sample(frac=1, random_state=0), batch_size=5))
+    shape = [[(row["userId"], len(row["movieIds"])) for row in batch] for batch in batches]
+    assert shape == [[(1, 3)], [(2, 4)], [(3, 5)], [(3, 4)], [(4, 2), (5, 1)]]
+    assert sorted(m for batch in batches for row in batch for m in row["movieIds"]) == list(range(1, 20))

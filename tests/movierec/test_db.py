@@ -43,6 +43,27 @@ def test_write_batches_commits_each_batch(graph: Graph) -> None:
     assert graph.read("MATCH (u:User) RETURN count(u) AS n")[0]["n"] == 25
 
 
+def test_concurrent_batches_all_commit_and_a_failure_stops_the_rest(graph: Graph) -> None:
+    seen: list[int] = []
+    n = graph.write_batches(
+        "UNWIND $rows AS row CREATE (:User {userId: row.id})",
+        ({"id": i} for i in range(1000)), batch_size=7, on_batch=seen.append, workers=3,
+    )
+    assert n == 1000 and sum(seen) == 1000 and sorted(seen)[0] == 1000 % 7
+    assert graph.read("MATCH (u:User) RETURN count(u) AS n, count(DISTINCT u.userId) AS d")[0].values() == [1000, 1000]
+    # a batch the server rejects (constraint violation) is raised; batches never started are not written
+    graph.write("CREATE CONSTRAINT test_unique_movie IF NOT EXISTS FOR (m:Movie) REQUIRE m.movieId IS UNIQUE")
+    try:
+        rows = [{"id": i} for i in range(100)] + [{"id": 5}] + [{"id": i} for i in range(1000, 5000)]
+        with pytest.raises(ConstraintError):
+            graph.write_batches("UNWIND $rows AS row CREATE (:Movie {movieId: row.id})", rows, batch_size=101,
+                                workers=2)
+        created = graph.read("MATCH (m:Movie) RETURN count(m) AS n")[0]["n"]
+        assert created < 4100 and created % 101 == 0  # whole batches only, and not all of them
+    finally:
+        graph.write("DROP CONSTRAINT test_unique_movie IF EXISTS")
+
+
 def test_stream_is_lazy_and_complete(graph: Graph) -> None:
     graph.write("UNWIND range(1, 2500) AS i CREATE (:User {userId: i})")
     ids = [r["id"] for r in graph.stream("MATCH (u:User) RETURN u.userId AS id ORDER BY id", fetch_size=1000)]

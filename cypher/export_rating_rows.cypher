@@ -1,0 +1,20 @@
+// Export, one row per rating: the RATED edges of the selected subgraph as the obvious query returns them.
+// movierec's export reads export_ratings (the same edges, one row per user: about 6x faster through the
+// Python driver); this form is the bare-scan peer of the export benchmark and `movierec export --compare-scan`.
+// Parameters (null = no restriction):
+//   $users        LIST<INTEGER>  only these userId values
+//   $min_year     INTEGER        movies released in this year or later
+//   $max_year     INTEGER        movies released in this year or earlier
+//   $genres       LIST<STRING>   movies in at least one of these genres
+//   $rated_after  DATETIME       ratings at or after this instant
+//   $rated_before DATETIME       ratings strictly before this instant
+// Browser: :param {users: null, min_year: 2000, max_year: null, genres: ['Comedy'], rated_after: null, rated_before: null}
+MATCH (u:User)-[r:RATED]->(m:Movie)
+WHERE ($users IS NULL OR u.userId IN $users)
+  AND ($min_year IS NULL OR m.year >= $min_year)
+  AND ($max_year IS NULL OR m.year <= $max_year)
+  AND ($rated_after IS NULL OR r.timestamp >= $rated_after)
+  AND ($rated_before IS NULL OR r.timestamp < $rated_before)
+  AND ($genres IS NULL OR EXISTS { (m)-[:IN_GENRE]->(g:Genre) WHERE g.name IN $genres })
+RETURN u.userId AS userId, m.movieId AS movieId, r.rating AS rating,
+       r.timestamp.epochSeconds AS timestamp
