@@ -183,7 +183,8 @@ def train_run(
         runs_dir (str | Path): Parent of the run directory. (default: ``runs``)
         where (SubgraphFilter, optional): The filter the graph was exported with (recorded).
         export_stats (ExportStats, optional): Export figures (recorded).
-        progress (Callable[[dict], None], optional): Called after every epoch.
+        progress (Callable[[dict], None], optional): Called after every epoch (and mini-batch step, see
+            :func:`gnn.train.train`).
 
     Returns:
         TrainedRun: The saved run.

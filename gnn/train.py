@@ -125,7 +125,9 @@ def train(data: HeteroData, split: EdgeSplit, config: TrainConfig, progress: Pro
         data (HeteroData): The exported graph (all ratings; the split decides what the model sees).
         split (EdgeSplit): Train / validation / test edges.
         config (TrainConfig): Hyper-parameters.
-        progress (Callable[[dict], None], optional): Called after every epoch with its history row.
+        progress (Callable[[dict], None], optional): Called after every epoch with its history row;
+            with ``sage --minibatch`` also after every step, with ``{"batch", "batches", "loss"}``
+            (the epoch's mean loss so far).
 
     Returns:
         TrainResult: Scorers, weights and history.
@@ -205,7 +207,7 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
                 epoch_loss = loss.item()
             else:
                 epoch_loss = _sage_minibatch_epoch(model, optimizer, sampler, perm, train_ei, train_r, user_x,
-                                                   movie_x, config, generator)
+                                                   movie_x, config, generator, progress)
             model.eval()
             scorer = model.scorer(user_x, movie_x, full_graph)
             val_rmse = (float((scorer.pairs(*val_ei).clamp(lo, hi) - val_r).pow(2).mean().sqrt())
@@ -229,10 +231,11 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
 
 def _sage_minibatch_epoch(model: SageRating, optimizer: torch.optim.Optimizer, sampler: Any, perm: Tensor,
                           train_ei: Tensor, train_r: Tensor, user_x: Tensor | None, movie_x: Tensor | None,
-                          config: TrainConfig, generator: torch.Generator) -> float:
+                          config: TrainConfig, generator: torch.Generator, progress: Progress | None = None) -> float:
     """One epoch over batches of target edges, each encoded on its sampled neighbourhood."""
     total, count = 0.0, 0
-    for start in range(0, len(perm), config.batch_size):
+    batches = -(-len(perm) // config.batch_size)
+    for step, start in enumerate(range(0, len(perm), config.batch_size), 1):
         target = perm[start:start + config.batch_size]
         batch = sampler.sample(target, generator)
         ux = user_x[batch.user_nodes] if user_x is not None else None
@@ -247,6 +250,8 @@ def _sage_minibatch_epoch(model: SageRating, optimizer: torch.optim.Optimizer, s
         optimizer.step()
         total += loss.item() * len(target)
         count += len(target)
+        if progress is not None and step < batches:
+            progress({"batch": step, "batches": batches, "loss": total / count})
     return total / max(count, 1)
 
 

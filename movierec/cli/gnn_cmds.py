@@ -184,6 +184,9 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
     with tqdm(total=total, desc=f"train {model}", unit="epoch", disable=quiet, file=sys.stderr) as bar:
 
         def progress(row: dict[str, Any]) -> None:
+            if "batch" in row:  # a mini-batch step inside a (long) epoch
+                bar.set_postfix({"batch": f"{row['batch']}/{row['batches']}", "loss": f"{row['loss']:.4f}"})
+                return
             bar.update(1)
             bar.set_postfix({k: f"{v:.4f}" for k, v in row.items() if k in ("loss",) or k.startswith("val_")})
 

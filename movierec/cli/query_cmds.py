@@ -408,8 +408,9 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
         total = config.epochs * (config.ensemble if model == "sage" else 1)
         with tqdm(total=total, desc=f"train {model}", unit="epoch", disable=quiet, file=sys.stderr) as epochs_bar:
 
-            def on_epoch(_row: dict[str, Any]) -> None:
-                epochs_bar.update(1)
+            def on_epoch(row: dict[str, Any]) -> None:
+                if "batch" not in row:  # whole epochs only
+                    epochs_bar.update(1)
 
             run = train_run(data, split, config, runs_dir=runs_dir, export_stats=stats, progress=on_epoch)
         m = run.metrics

@@ -38,7 +38,14 @@ def test_minibatch_sage_trains_and_is_deterministic() -> None:
     split = split_edges(data, SplitConfig())
     config = TrainConfig(minibatch=True, batch_size=16, epochs=3, ensemble=1, hidden=8, num_neighbors=(3, 2),
                          layers=2, device="cpu")
-    first, second = train(data, split, config), train(data, split, config)
+    rows: list[dict] = []  # type: ignore[type-arg]
+    first, second = train(data, split, config, progress=rows.append), train(data, split, config)
     losses = [row["loss"] for row in first.history]
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert losses == [row["loss"] for row in second.history]
+    # progress: every step but an epoch's last reports "batch i/n"; then the epoch's history row
+    batches = -(-len(split.train) // 16)
+    steps = [row for row in rows if "batch" in row]
+    assert [row["batch"] for row in steps] == list(range(1, batches)) * 3
+    assert {row["batches"] for row in steps} == {batches}
+    assert [row for row in rows if "batch" not in row] == first.history
