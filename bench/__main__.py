@@ -67,13 +67,14 @@ def _stage_command(stage: str) -> click.Command:
     @click.option("--http-port", default=DEFAULT_HTTP_PORT, show_default=True, type=int)
     @click.option("--batch-size", default=10_000, show_default=True, type=int,
                   help="Rows per transaction (movierec's writes and LOAD CSV).")
-    @click.option("--duration", default=10.0, show_default=True, type=float,
+    @click.option("--duration", default=5.0, show_default=True, type=float,
                   help="Seconds per query-load measurement.")
     @click.option("--epochs", default=2, show_default=True, type=int, help="Epochs per training measurement.")
     @click.option("--rust-python", default=_default_rust_python, show_default="<MOVIEREC_HOME>/rustvenv/bin/python",
                   help="An interpreter whose neo4j driver has neo4j-rust-ext ('' to skip).")
-    @click.option("--fetch-size", "fetch_sizes", multiple=True, type=int, default=(1_000, 10_000),
-                  show_default=True, help="Driver fetch sizes the export stage tries (repeat the option).")
+    @click.option("--fetch-size", "fetch_sizes", multiple=True, type=int, default=(10_000,),
+                  show_default=True, help="Driver fetch sizes the export stage tries (repeat the option, e.g. "
+                                          "--fetch-size 1000 --fetch-size 10000).")
     @click.option("--peers", default="admin,loadcsv", show_default=True,
                   help="Ingest peers to run: admin (neo4j-admin import), loadcsv, or none.")
     @click.option("--time-limit", type=float, default=None,

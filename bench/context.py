@@ -23,10 +23,10 @@ class Context:
         dataset (Dataset): The release measured.
         server (ServerOptions): How Neo4j runs.
         batch_size (int): Rows per transaction for movierec's writes and the LOAD CSV peer. (default: ``10000``)
-        duration (float): Seconds per query-load measurement. (default: ``10``)
+        duration (float): Seconds per query-load measurement. (default: ``5``)
         epochs (int): Epochs per training measurement. (default: ``2``)
         rust_python (str, optional): An interpreter whose driver has ``neo4j-rust-ext``, for the export stage.
-        fetch_sizes (tuple[int, ...]): Driver fetch sizes the export stage tries. (default: ``(1000, 10000)``)
+        fetch_sizes (tuple[int, ...]): Driver fetch sizes the export stage tries. (default: ``(10000,)``)
         peers (tuple[str, ...]): Ingest peers to run: ``admin``, ``loadcsv``. (default: both)
         time_limit (float, optional): Seconds movierec's ingest may take before it is stopped and
             reported as unfinished, with its progress. (default: none)
@@ -35,10 +35,10 @@ class Context:
     dataset: Dataset
     server: ServerOptions
     batch_size: int = 10_000
-    duration: float = 10.0
+    duration: float = 5.0
     epochs: int = 2
     rust_python: str | None = None
-    fetch_sizes: tuple[int, ...] = (1_000, 10_000)
+    fetch_sizes: tuple[int, ...] = (10_000,)
     peers: tuple[str, ...] = ("admin", "loadcsv")
     time_limit: float | None = None
     state: dict[str, Any] = field(default_factory=dict)

@@ -91,8 +91,10 @@ def test_export_stage_runs_end_to_end_on_a_tiny_release(
     assert "== export · ml-latest-small (5 ratings) ==" in result.output
     data = json.loads(out.read_text())
     (stage,) = data["stages"]
-    assert [row["name"] for row in stage["rows"]] == ["bare driver scan, fetch 1000", "movierec export, fetch 1000"]
-    assert [row["peer"] for row in stage["rows"]] == [True, False]
-    assert [row["figures"]["edges/s"] > 0 for row in stage["rows"]] == [True, True]
+    assert [row["name"] for row in stage["rows"]] == [
+        "bare driver scan, per rating, fetch 1000", "bare driver scan, per user, fetch 1000",
+        "movierec export, fetch 1000"]
+    assert [row["peer"] for row in stage["rows"]] == [True, False, False]
+    assert [row["figures"]["edges/s"] > 0 for row in stage["rows"]] == [True, True, True]
     assert data["machine"]["cores"] >= 1
     assert [t["name"] for t in stage["targets"]] == ["export edges/s", "export time ÷ bare scan time"]
