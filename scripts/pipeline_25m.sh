@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The 25M-rating pipeline of BENCHMARKS.md, with the product's own commands, each under /usr/bin/time -v:
+#   synth (if missing) -> a fresh local Neo4j (4g heap, 8g page cache) -> ingest -> train sage mini-batch
+#   -> writeback -> the query benchmark on that graph -> a result JSON (bench/pipeline_record.py).
+# Usage: scripts/pipeline_25m.sh [OUT_DIR] (default /tmp/p25; RATINGS=25000000, BS=65536, EPOCHS=1)
+# Needs ~20 GiB RAM, ~15 GB disk, about 75 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${1:-/tmp/p25}
+RATINGS=${RATINGS:-25000000}; BS=${BS:-65536}; EPOCHS=${EPOCHS:-1}
+PY=${PYTHON:-.venv/bin/python}
+MOVIEREC=$(dirname "$PY")/movierec
+mkdir -p "$OUT"
+export MOVIEREC_HOME=$OUT NEO4J_URI=bolt://127.0.0.1:7720
+[ -s "$OUT/pw" ] || (umask 077; "$PY" -c "import secrets; print(secrets.token_urlsafe(18))" > "$OUT/pw")
+NEO4J_PASSWORD=$(cat "$OUT/pw"); export NEO4J_PASSWORD
+DATA=$OUT/data/synth-$RATINGS
+step() {
+  local name=$1; shift
+  echo "== $name: $* ($(date -u +%T))"
+  /usr/bin/time -v -o "$OUT/$name.time" "$@" > "$OUT/$name.out" 2> "$OUT/$name.err"
+  echo "   $(grep -E 'Elapsed|Maximum resident' "$OUT/$name.time" | tr -s ' ' | tr '\n' ' ')"
+}
+server_hwm() { grep VmHWM "/proc/$("$PY" -c "import json; print(json.load(open('$OUT/neo4j/server.json'))['pid'])")/status"; }
+[ -f "$DATA/ratings.csv" ] || step synth "$MOVIEREC" synth --ratings "$RATINGS" --out "$DATA" --seed 0
+"$MOVIEREC" neo4j start --bolt-port 7720 --http-port 7420 --heap 4g --pagecache 8g
+trap '"$MOVIEREC" neo4j stop' EXIT
+step ingest "$MOVIEREC" ingest --path "$DATA" -q
+echo "   neo4j $(server_hwm)"
+step train "$MOVIEREC" train --model sage --minibatch --batch-size "$BS" --epochs "$EPOCHS" --ensemble 1 \
+  --runs-dir "$OUT/runs"
+RUN=$(ls -td "$OUT"/runs/*/ | head -1)
+step writeback "$MOVIEREC" writeback "$RUN"
+echo "   neo4j $(server_hwm)"
+step query "$PY" -m bench query --size "$RATINGS" --duration 10 --json "$OUT/query.json"
+"$PY" -m bench.pipeline_record "$OUT" --ratings "$RATINGS" --json "$OUT/pipeline.json"
