@@ -35,9 +35,8 @@ def _echo(message: str) -> None:
     click.echo(message, err=True)
 
 
-def _default_rust_python() -> str | None:
-    candidate = os.environ.get("BENCH_RUST_PYTHON") or str(bench_root() / "rustvenv" / "bin" / "python")
-    return candidate if Path(candidate).exists() else None
+def _default_other_python() -> str | None:
+    return os.environ.get("BENCH_OTHER_PYTHON") or None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,8 +69,9 @@ def _stage_command(stage: str) -> click.Command:
     @click.option("--duration", default=5.0, show_default=True, type=float,
                   help="Seconds per query-load measurement.")
     @click.option("--epochs", default=2, show_default=True, type=int, help="Epochs per training measurement.")
-    @click.option("--rust-python", default=_default_rust_python, show_default="<MOVIEREC_HOME>/rustvenv/bin/python",
-                  help="An interpreter whose neo4j driver has neo4j-rust-ext ('' to skip).")
+    @click.option("--other-python", default=_default_other_python, show_default="$BENCH_OTHER_PYTHON",
+                  help="A second interpreter the export stage also runs in, e.g. a venv without neo4j-rust-ext "
+                       "(rows are labelled by whether the driver there has the extension).")
     @click.option("--fetch-size", "fetch_sizes", multiple=True, type=int, default=(10_000,),
                   show_default=True, help="Driver fetch sizes the export stage tries (repeat the option, e.g. "
                                           "--fetch-size 1000 --fetch-size 10000).")
@@ -83,7 +83,7 @@ def _stage_command(stage: str) -> click.Command:
                   help="Stop the harness's Neo4j at the end (--keep leaves the graph up for the next stage).")
     @click.option("-v", "--verbose", count=True)
     def command(size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str, bolt_port: int,
-                http_port: int, batch_size: int, duration: float, epochs: int, rust_python: str,
+                http_port: int, batch_size: int, duration: float, epochs: int, other_python: str | None,
                 fetch_sizes: tuple[int, ...], peers: str, time_limit: float | None, stop: bool,
                 verbose: int) -> None:
         level = logging.INFO if verbose else logging.WARNING
@@ -93,7 +93,7 @@ def _stage_command(stage: str) -> click.Command:
             logging.getLogger("bench").setLevel(logging.INFO)
         try:
             _run(stage, size, release, json_out, heap, pagecache, bolt_port, http_port, batch_size, duration, epochs,
-                 rust_python or None, tuple(fetch_sizes), peers, time_limit, stop)
+                 other_python or None, tuple(fetch_sizes), peers, time_limit, stop)
         except MovierecError as e:
             raise click.ClickException(str(e)) from e
 
@@ -101,14 +101,14 @@ def _stage_command(stage: str) -> click.Command:
 
 
 def _run(stage: str, size: str, release: Path | None, json_out: Path | None, heap: str, pagecache: str,
-         bolt_port: int, http_port: int, batch_size: int, duration: float, epochs: int, rust_python: str | None,
+         bolt_port: int, http_port: int, batch_size: int, duration: float, epochs: int, other_python: str | None,
          fetch_sizes: tuple[int, ...], peers: str, time_limit: float | None, stop: bool) -> None:
     started = time.perf_counter()
     stamp = dt.datetime.now(dt.timezone.utc)
     dataset = from_path(release) if release is not None else resolve(parse_size(size))
     options = ServerOptions.from_env(bolt_port, http_port, heap, pagecache)
     ctx = Context(dataset=dataset, server=options, batch_size=batch_size, duration=duration, epochs=epochs,
-                  rust_python=rust_python, fetch_sizes=fetch_sizes,
+                  other_python=other_python, fetch_sizes=fetch_sizes,
                   peers=tuple(p.strip() for p in peers.split(",") if p.strip() and p.strip() != "none"),
                   time_limit=time_limit)
     _echo(f"bench {stage}: {dataset.name}, {dataset.ratings:,} ratings ({dataset.path})")

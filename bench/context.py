@@ -25,7 +25,8 @@ class Context:
         batch_size (int): Rows per transaction for movierec's writes and the LOAD CSV peer. (default: ``10000``)
         duration (float): Seconds per query-load measurement. (default: ``5``)
         epochs (int): Epochs per training measurement. (default: ``2``)
-        rust_python (str, optional): An interpreter whose driver has ``neo4j-rust-ext``, for the export stage.
+        other_python (str, optional): A second interpreter the export stage also runs in (e.g. one
+            whose driver lacks ``neo4j-rust-ext``).
         fetch_sizes (tuple[int, ...]): Driver fetch sizes the export stage tries. (default: ``(10000,)``)
         peers (tuple[str, ...]): Ingest peers to run: ``admin``, ``loadcsv``. (default: both)
         time_limit (float, optional): Seconds movierec's ingest may take before it is stopped and
@@ -37,7 +38,7 @@ class Context:
     batch_size: int = 10_000
     duration: float = 5.0
     epochs: int = 2
-    rust_python: str | None = None
+    other_python: str | None = None
     fetch_sizes: tuple[int, ...] = (10_000,)
     peers: tuple[str, ...] = ("admin", "loadcsv")
     time_limit: float | None = None
