@@ -1,10 +1,19 @@
 // Creates or updates tags: one TAGGED per (user, movie, tag text), with the tag's timestamp. Idempotent.
+// A user without tags yet gets plain CREATEs (a fresh load); a user holding tags goes through MERGE + SET.
 // Users and movies must exist (merge_users, merge_movies run first).
 // Parameters: $rows, a list of {userId: INTEGER, movieId: INTEGER, tag: STRING, ts: INTEGER (epoch seconds)}.
 //   :param rows => [{userId: 2, movieId: 60756, tag: 'funny', ts: 1445714994}]
 UNWIND $rows AS row
-WITH row ORDER BY row.movieId, row.userId  // one lock order for concurrent batches
 MATCH (u:User {userId: row.userId})
 MATCH (m:Movie {movieId: row.movieId})
-MERGE (u)-[t:TAGGED {tag: row.tag}]->(m)
-SET t.timestamp = datetime({epochSeconds: row.ts})
+WITH u, m, row, EXISTS { (u)-[:TAGGED]->() } AS seen
+ORDER BY row.movieId, row.userId  // one lock order for concurrent batches
+CALL (u, m, row, seen) {
+  WITH * WHERE NOT seen
+  CREATE (u)-[:TAGGED {tag: row.tag, timestamp: datetime({epochSeconds: row.ts})}]->(m)
+}
+CALL (u, m, row, seen) {
+  WITH * WHERE seen
+  MERGE (u)-[t:TAGGED {tag: row.tag}]->(m)
+  SET t.timestamp = datetime({epochSeconds: row.ts})
+}

@@ -50,7 +50,7 @@ def _echo_summary(summary: IngestSummary) -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,
               help="Rows per transaction.")
 @click.option("--workers", type=click.IntRange(min=1), default=DEFAULT_WORKERS, show_default=True,
-              help="Write transactions in flight at once (users, ratings, tags).")
+              help="Write transactions in flight at once (movies, users, ratings, tags).")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where --download keeps archives. [default: $MOVIEREC_CACHE/datasets]")
 @neo4j_options
