@@ -106,7 +106,8 @@ def main(folder: Path, ratings: int, dataset: str | None, json_out: Path) -> Non
     stages = records(folder, ratings, name)
     meta = {"command": f"scripts/pipeline_25m.sh (folder {folder})",
             "started": dt.datetime.fromtimestamp((folder / "ingest.time").stat().st_mtime, dt.timezone.utc)
-            .isoformat()}
+            .isoformat(),
+            "seconds": sum(_time_v(folder / f"{step}.time")["wall"] for step in ("ingest", "train", "writeback"))}
     write_json(json_out, stages, machine_info(), meta)
     for stage in stages:
         click.echo(render(stage) + "\n")
