@@ -54,8 +54,9 @@ DEFAULT_WORKERS = 3
 """Transactions in flight at once in every phase but genres: one writer leaves the server's second
 core idle. Measured on a fresh 1M-rating load (BENCHMARKS.md): ratings 15.8k/s with 1 writer, 27.5k/s
 with 3; 4 writers or 20,000-row batches were no faster. Batches never share a relationship, and
-relationships to the shared Movie and Genre nodes are created in one global order (movieId, genre
-name) so that concurrent batches do not deadlock on them."""
+ratings and tags are created in movieId order so that concurrent batches do not deadlock on the
+shared Movie nodes (they did, often, in file order); a rare deadlock left (e.g. on Genre nodes) is
+retried by the driver's managed transactions."""
 PARALLEL_PHASES = frozenset({"movies", "users", "ratings", "tags"})
 PHASES = ("genres", "movies", "users", "ratings", "tags")
 
