@@ -24,7 +24,7 @@ from bench.datasets import from_path, parse_size, resolve
 from bench.machine import machine_info
 from bench.report import StageResult, render, write_json
 from bench.server import DEFAULT_BOLT_PORT, DEFAULT_HTTP_PORT, BenchServer, ServerOptions, bench_root
-from movierec.errors import MovierecError
+from movierec.core.errors import MovierecError
 
 logger = logging.getLogger("bench")
 

@@ -24,9 +24,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ingest.movielens import NO_GENRE, TITLE_YEAR
-from movierec.errors import MovierecError
-from movierec.local_neo4j import LocalServer
+from movierec.core.errors import MovierecError
+from movierec.ingest.movielens import NO_GENRE, TITLE_YEAR
+from movierec.server.local import LocalServer
 
 logger = logging.getLogger(__name__)
 

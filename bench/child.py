@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from movierec.errors import MovierecError
+from movierec.core.errors import MovierecError
 
 logger = logging.getLogger(__name__)
 

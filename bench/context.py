@@ -82,7 +82,7 @@ class Context:
             if loaded.get("dataset") == self.dataset.name and loaded.get("ratings") == self.dataset.ratings:
                 server.ensure_running()
                 return server
-        from ingest.load import ingest_release
+        from movierec.ingest.load import ingest_release
 
         logger.info("loading %s into the benchmark graph", self.dataset.name)
         server.start_fresh()

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.server import bench_root
-from movierec.errors import MovierecError
+from movierec.core.errors import MovierecError
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Stage ``export``: movierec's export to HeteroData against a bare driver scan.
 
-- **movierec export** (:func:`gnn.export.export_graph`): nodes, the streamed ratings, the
+- **movierec export** (:func:`movierec.gnn.export.export_graph`): nodes, the streamed ratings, the
   tensors; edges/s over the whole export.
 - **bare driver scan, one record per rating** (the peer): the obvious query for the same ratings
   (``cypher/export_rating_rows.cypher``), same fetch size, each record's four values appended to
@@ -26,7 +26,7 @@ from typing import Any
 from bench.child import run_in_child
 from bench.context import Context
 from bench.report import Row, StageResult, Target, ratio
-from movierec.settings import Neo4jSettings
+from movierec.core.settings import Neo4jSettings
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ def _settings(uri: str) -> Neo4jSettings:
 
 def child_export(uri: str, fetch_size: int) -> dict[str, Any]:
     """In a child: movierec's export of the whole graph."""
-    from gnn.export import export_graph
-    from movierec.db import connect
+    from movierec.core.db import connect
+    from movierec.gnn.export import export_graph
 
     with connect(_settings(uri)) as graph:
         started = time.perf_counter()
@@ -50,9 +50,9 @@ def child_export(uri: str, fetch_size: int) -> dict[str, Any]:
 
 def child_bare_scan(uri: str, fetch_size: int, per_user: bool = False) -> dict[str, Any]:
     """In a child: the rating records into four Python lists with the bare driver."""
-    import cypher
-    from gnn.config import SubgraphFilter
-    from movierec.db import connect
+    from movierec import cypher
+    from movierec.core.db import connect
+    from movierec.gnn.config import SubgraphFilter
 
     params = SubgraphFilter().params()
     users: list[int] = []

@@ -7,7 +7,7 @@
 - **LOAD CSV ... CALL { } IN TRANSACTIONS**: the release's own CSV files copied into the
   server's import folder, loaded with the same idempotent MERGE semantics as movierec
   (``bench/cypher/load_csv_*.cypher``), constraints first.
-- **movierec ingest** (:func:`ingest.load.ingest_release`): read + validate + write, online and
+- **movierec ingest** (:func:`movierec.ingest.load.ingest_release`): read + validate + write, online and
   idempotent; then the same ingest again on the loaded graph (the idempotent rerun).
 
 The figure is ratings per second of the whole load (all files, constraints included). Every
@@ -26,15 +26,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-import cypher
 from bench import cypher as bench_cypher
 from bench.admin_import import convert, run_import, set_initial_password
 from bench.child import ChildError, run_in_child
 from bench.context import Context
 from bench.report import Row, StageResult, Target, ratio
 from bench.server import BenchServer
-from movierec import schema
-from movierec.db import Graph, count_by_label, count_by_type
+from movierec import cypher
+from movierec.core import schema
+from movierec.core.db import Graph, count_by_label, count_by_type
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +145,9 @@ class _FileProgress:
 
 def child_ingest(uri: str, path: str, batch_size: int, progress_file: str) -> dict[str, Any]:
     """In a child: movierec's ingest, progress appended to ``progress_file`` (read if the child is killed)."""
-    from ingest.load import ingest_release
-    from movierec.db import connect
-    from movierec.settings import Neo4jSettings
+    from movierec.core.db import connect
+    from movierec.core.settings import Neo4jSettings
+    from movierec.ingest.load import ingest_release
 
     started = time.perf_counter()
 

@@ -66,7 +66,7 @@ def records(folder: Path, ratings: int, dataset: str) -> list[StageResult]:
     epoch_s = _number(r"\(\d+ epochs, ([\d.]+) s/epoch\)", train_out, "s/epoch")
     train = StageResult(stage="train", dataset=dataset, ratings=ratings, primary="s/epoch",
                         units={"s/epoch": "s", "edges/s": "", "peak RSS": "MiB"})
-    train.rows.append(Row("sage mini-batch (gnn.sampler)", {
+    train.rows.append(Row("sage mini-batch (movierec.gnn.sampler)", {
         "s/epoch": epoch_s, "edges/s": 0.8 * ratings / epoch_s, "peak RSS": train_time["rss_mib"]},
         note=train_out.strip().splitlines()[-1]))
 

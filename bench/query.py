@@ -28,10 +28,10 @@ import random
 import time
 from typing import Any
 
-import cypher
 from bench.context import Context
 from bench.report import Row, StageResult, Target
-from movierec.errors import MovierecError
+from movierec import cypher
+from movierec.core.errors import MovierecError
 
 logger = logging.getLogger(__name__)
 

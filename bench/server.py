@@ -1,6 +1,6 @@
 """The Neo4j a benchmark runs against.
 
-By default the harness runs its own local server (:class:`movierec.local_neo4j.LocalServer`)
+By default the harness runs its own local server (:class:`movierec.server.local.LocalServer`)
 in ``$MOVIEREC_HOME/bench-<name>/neo4j`` on the ports given (default Bolt 7704, HTTP 7404),
 with the heap and page cache given, and starts every ingest variant on a fresh, empty
 home, so that each one loads into the same empty store. With ``NEO4J_URI`` set, it uses
@@ -16,9 +16,9 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from movierec.db import Graph, connect
-from movierec.local_neo4j import LocalServer, state_home
-from movierec.settings import Neo4jSettings
+from movierec.core.db import Graph, connect
+from movierec.core.settings import Neo4jSettings, state_home
+from movierec.server.local import LocalServer
 
 logger = logging.getLogger(__name__)
 

@@ -1,12 +1,12 @@
 """Stage ``train``: seconds per epoch and peak RSS of movierec's models, on CPU.
 
-Variants (:func:`gnn.train.train`, one model, ``--epochs`` epochs, no early stop):
+Variants (:func:`movierec.gnn.train.train`, one model, ``--epochs`` epochs, no early stop):
 
-- ``sage`` full-batch and mini-batch (neighbour sampling, ``gnn.sampler``);
+- ``sage`` full-batch and mini-batch (neighbour sampling, ``movierec.gnn.sampler``);
 - ``lightgcn`` (the ranking model) with its default BPR batches, and full-batch (one step per
   epoch over every training edge).
 
-Peer: the biased matrix factorisation baseline (:func:`gnn.baselines.matrix_factorization`,
+Peer: the biased matrix factorisation baseline (:func:`movierec.gnn.baselines.matrix_factorization`,
 full-batch Adam) for the same number of epochs on the same training edges: the cost of the
 classic model every GNN epoch is compared with.
 
@@ -27,7 +27,7 @@ from typing import Any
 from bench.child import ChildError, run_in_child
 from bench.context import Context
 from bench.report import Row, StageResult
-from movierec.settings import Neo4jSettings
+from movierec.core.settings import Neo4jSettings
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +36,9 @@ CHILD_TIMEOUT_S = float(os.environ.get("BENCH_TRAIN_TIMEOUT_S", "300"))
 
 def child_prepare(uri: str, out: str) -> dict[str, Any]:
     """In a child: export the whole graph and save it for the training children."""
-    from gnn.export import export_graph, save_heterodata
-    from movierec.db import connect
-    from movierec.settings import Neo4jSettings
+    from movierec.core.db import connect
+    from movierec.core.settings import Neo4jSettings
+    from movierec.gnn.export import export_graph, save_heterodata
 
     with connect(Neo4jSettings(uri=uri, password=os.environ["BENCH_NEO4J_PASSWORD"])) as graph:
         data, stats = export_graph(graph)
@@ -49,9 +49,9 @@ def child_prepare(uri: str, out: str) -> dict[str, Any]:
 def _load(data_path: str) -> tuple[Any, Any]:
     import torch
 
-    from gnn.config import SplitConfig
-    from gnn.export import load_heterodata
-    from gnn.split import split_edges
+    from movierec.gnn.config import SplitConfig
+    from movierec.gnn.export import load_heterodata
+    from movierec.gnn.split import split_edges
 
     torch.set_num_threads(os.cpu_count() or 1)
     data = load_heterodata(data_path)
@@ -60,8 +60,8 @@ def _load(data_path: str) -> tuple[Any, Any]:
 
 def child_train(data_path: str, model: str, minibatch: bool, epochs: int, batch_size: int | None) -> dict[str, Any]:
     """In a child: ``epochs`` epochs of one model; per-epoch seconds from the training history."""
-    from gnn.config import TrainConfig
-    from gnn.train import train
+    from movierec.gnn.config import TrainConfig
+    from movierec.gnn.train import train
 
     data, split = _load(data_path)
     overrides: dict[str, Any] = {"epochs": epochs, "patience": epochs + 1, "device": "cpu", "minibatch": minibatch}
@@ -82,8 +82,8 @@ def child_train(data_path: str, model: str, minibatch: bool, epochs: int, batch_
 
 def child_mf(data_path: str, epochs: int) -> dict[str, Any]:
     """In a child: the full-batch MF baseline for ``epochs`` epochs."""
-    from gnn.baselines import matrix_factorization
-    from gnn.export import MOVIE, RATES, USER
+    from movierec.gnn.baselines import matrix_factorization
+    from movierec.gnn.export import MOVIE, RATES, USER
 
     data, split = _load(data_path)
     ei, r = data[RATES].edge_index, data[RATES].edge_label.float()
@@ -97,7 +97,7 @@ def child_mf(data_path: str, epochs: int) -> dict[str, Any]:
 VARIANTS: list[tuple[str, str, bool, int | None]] = [
     # name, model, minibatch, batch size (None = the model's default, 0 = every training edge)
     ("sage full-batch", "sage", False, None),
-    ("sage mini-batch (gnn.sampler)", "sage", True, None),
+    ("sage mini-batch (movierec.gnn.sampler)", "sage", True, None),
     ("lightgcn BPR batches", "lightgcn", False, None),
     ("lightgcn full-batch", "lightgcn", False, 0),
 ]

@@ -1,6 +1,6 @@
 """Stage ``writeback``: top-20 for every user, all embeddings and the vector indexes.
 
-- **movierec writeback** (:func:`gnn.writeback.write_back`) of a freshly trained run
+- **movierec writeback** (:func:`movierec.gnn.writeback.write_back`) of a freshly trained run
   (``lightgcn``, full-batch, ``--epochs`` epochs: the model's quality does not change the
   write volume). Rows = RECOMMENDED relationships + embeddings; rows/s over the whole call
   (scoring, staging, atomic switch, vector indexes, cleanup) and over its writing phase.
@@ -33,18 +33,18 @@ PEER_EMBEDDING_BATCH = 2_000
 
 
 def _connect(uri: str) -> Any:
-    from movierec.db import connect
-    from movierec.settings import Neo4jSettings
+    from movierec.core.db import connect
+    from movierec.core.settings import Neo4jSettings
 
     return connect(Neo4jSettings(uri=uri, password=os.environ["BENCH_NEO4J_PASSWORD"]))
 
 
 def child_train_run(data_path: str, runs_dir: str, epochs: int) -> dict[str, Any]:
     """In a child: train the run to write back (lightgcn, full-batch) and save its directory."""
-    from gnn.config import SplitConfig, TrainConfig
-    from gnn.export import load_heterodata
-    from gnn.run import train_run
-    from gnn.split import split_edges
+    from movierec.gnn.config import SplitConfig, TrainConfig
+    from movierec.gnn.export import load_heterodata
+    from movierec.gnn.run import train_run
+    from movierec.gnn.split import split_edges
 
     data = load_heterodata(data_path)
     split = split_edges(data, SplitConfig())
@@ -57,8 +57,8 @@ def child_train_run(data_path: str, runs_dir: str, epochs: int) -> dict[str, Any
 
 def child_writeback(uri: str, run_path: str) -> dict[str, Any]:
     """In a child: movierec's writeback of the run."""
-    from gnn.run import load_run
-    from gnn.writeback import write_back
+    from movierec.gnn.run import load_run
+    from movierec.gnn.writeback import write_back
 
     run = load_run(run_path)
     with _connect(uri) as graph:
@@ -72,7 +72,7 @@ def child_writeback(uri: str, run_path: str) -> dict[str, Any]:
 
 def child_peer(uri: str, run_path: str) -> dict[str, Any]:
     """In a child: the same rows written plainly (timed), then removed (not timed)."""
-    from gnn.run import load_run
+    from movierec.gnn.run import load_run
 
     run = load_run(run_path)
     user_emb, movie_emb = run.embeddings()

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import cypher
-from movierec.db import Graph
-from movierec.errors import NotFoundError
+from movierec import cypher
+from movierec.core.db import Graph
+from movierec.core.errors import NotFoundError
 
 MIN_RATING = 4.0  # what "rated highly" means for explanations and collaborative filtering
 NEIGHBOURS = 50  # like-minded users who vote in collaborative filtering

@@ -1,6 +1,6 @@
 """Classic baselines, fitted on the training edges of the same split as the model.
 
-Each baseline is a :class:`~gnn.model.LinearScorer` (popularity ranks only):
+Each baseline is a :class:`~movierec.gnn.model.LinearScorer` (popularity ranks only):
 
 - global mean: every prediction is the mean training rating;
 - user + item bias: ``mean + b_u + b_m``, regularised alternating least squares (closed form);
@@ -18,7 +18,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from gnn.model import LinearScorer
+from movierec.gnn.model import LinearScorer
 
 logger = logging.getLogger(__name__)
 

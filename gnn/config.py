@@ -123,7 +123,7 @@ class TrainConfig:
             edges per step. (default: ``32768``; ``lightgcn`` ``8192``. With 4,096 targets a
             mini-batch epoch of a 1M-rating graph took 86 s on 2 cores, with 32,768 14 s: each
             sampled neighbourhood costs about the same, so fewer, larger batches win.)
-        minibatch (bool): ``sage``: train on sampled neighbourhoods (:mod:`gnn.sampler`) instead of the
+        minibatch (bool): ``sage``: train on sampled neighbourhoods (:mod:`movierec.gnn.sampler`) instead of the
             full graph. (default: ``False``)
         num_neighbors (tuple[int, ...]): ``--minibatch`` fan-out per layer. (default: ``(20,)``)
         ensemble (int): ``sage``: models trained with different seeds whose predictions are

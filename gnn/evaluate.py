@@ -13,10 +13,10 @@ from typing import Any
 
 import torch
 
-from gnn import baselines
-from gnn.metrics import ranking_metrics, rating_metrics
-from gnn.model import LinearScorer
-from gnn.run import TrainedRun
+from movierec.gnn import baselines
+from movierec.gnn.metrics import ranking_metrics, rating_metrics
+from movierec.gnn.model import LinearScorer
+from movierec.gnn.run import TrainedRun
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ Layout of the exported graph (PyG conventions, as ``torch_geometric/datasets/mov
 The id mapping lives in exactly one place, the ``node_id`` tensors (sorted ids, so index ``i``
 is the ``i``-th smallest id); :func:`id_mapping` turns them into dicts.
 
-Ratings are streamed from the database (:meth:`movierec.db.Graph.stream`) one record per user,
+Ratings are streamed from the database (:meth:`movierec.core.db.Graph.stream`) one record per user,
 holding that user's movie ids, ratings and timestamps as three lists (``cypher/export_ratings.cypher``),
 straight into typed arrays; the result is never materialised as a list of records. A list element
 costs the driver a fraction of what a record costs, so this reads about 6x faster than one record
@@ -39,10 +39,10 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
-import cypher
-from gnn.config import SubgraphFilter
-from movierec.db import Graph
-from movierec.errors import ExportError, NotFoundError
+from movierec import cypher
+from movierec.core.db import Graph
+from movierec.core.errors import ExportError, NotFoundError
+from movierec.gnn.config import SubgraphFilter
 
 logger = logging.getLogger(__name__)
 

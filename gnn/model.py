@@ -17,7 +17,7 @@ from torch_geometric.nn import LightGCN, SAGEConv, to_hetero
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import to_torch_csr_tensor
 
-from gnn.export import MOVIE, USER
+from movierec.gnn.export import MOVIE, USER
 
 
 @dataclass

@@ -5,7 +5,7 @@ A run directory (default parent ``runs/``) holds:
 - ``config.json``: the training config, split, subgraph filter, export figures, rating range;
 - ``weights.pt``: the trained modules' ``state_dict`` s;
 - ``ids.json``: ``user_ids`` / ``movie_ids``, the Neo4j id of each tensor index;
-- ``scoring.pt``: the ranking and rating :class:`~gnn.model.LinearScorer` s (each side projected once)
+- ``scoring.pt``: the ranking and rating :class:`~movierec.gnn.model.LinearScorer` s (each side projected once)
   and ``embeddings.pt``: the final user / movie embeddings written back to Neo4j;
 - ``split.pt``: the rating edges and the train / validation / test indices (``movierec evaluate``
   recomputes the baselines on exactly this split);
@@ -30,13 +30,13 @@ from typing import Any
 import torch
 from torch_geometric.data import HeteroData
 
-from gnn.config import SubgraphFilter, TrainConfig
-from gnn.export import MOVIE, RATES, USER, ExportStats, id_mapping
-from gnn.metrics import ranking_metrics, rating_metrics
-from gnn.model import LinearScorer
-from gnn.split import EdgeSplit
-from gnn.train import Progress, TrainResult, train
-from movierec.errors import NotFoundError
+from movierec.core.errors import NotFoundError
+from movierec.gnn.config import SubgraphFilter, TrainConfig
+from movierec.gnn.export import MOVIE, RATES, USER, ExportStats, id_mapping
+from movierec.gnn.metrics import ranking_metrics, rating_metrics
+from movierec.gnn.model import LinearScorer
+from movierec.gnn.split import EdgeSplit
+from movierec.gnn.train import Progress, TrainResult, train
 
 logger = logging.getLogger(__name__)
 
@@ -184,13 +184,13 @@ def train_run(
         where (SubgraphFilter, optional): The filter the graph was exported with (recorded).
         export_stats (ExportStats, optional): Export figures (recorded).
         progress (Callable[[dict], None], optional): Called after every epoch (and mini-batch step, see
-            :func:`gnn.train.train`).
+            :func:`movierec.gnn.train.train`).
 
     Returns:
         TrainedRun: The saved run.
 
     Raises:
-        TrainError: Training failed (see :func:`gnn.train.train`).
+        TrainError: Training failed (see :func:`movierec.gnn.train.train`).
     """
     result = train(data, split, config, progress)
     edge_index, rating = data[RATES].edge_index, data[RATES].edge_label

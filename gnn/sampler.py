@@ -11,7 +11,7 @@ For a batch of target edges it takes their users and movies as seeds and, per ho
 ``k`` incident training edges per frontier node (uniformly, with replacement, duplicates
 removed), then drops the target edges themselves so that no rating is passed to its own
 prediction, as in full-graph training. The result is the union subgraph in local indices,
-typed by rating level, which :class:`~gnn.model.SageRating` encodes like the full graph.
+typed by rating level, which :class:`~movierec.gnn.model.SageRating` encodes like the full graph.
 Validation and scoring still run one full-graph pass (inference needs no gradients).
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gnn.model import typed_edge_index
+from movierec.gnn.model import typed_edge_index
 
 
 @dataclass

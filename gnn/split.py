@@ -16,9 +16,9 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
-from gnn.config import SplitConfig
-from gnn.export import MOVIE, RATES, REV_RATES, USER
-from movierec.errors import NotFoundError, TrainError
+from movierec.core.errors import NotFoundError, TrainError
+from movierec.gnn.config import SplitConfig
+from movierec.gnn.export import MOVIE, RATES, REV_RATES, USER
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def message_graph(data: HeteroData, edges: torch.Tensor) -> HeteroData:
 def read_test_pairs(path: str | Path) -> torch.Tensor:
     """Read the (userId, movieId) pairs of a ratings file in any MovieLens format.
 
-    Uses the ingest stage's reader (:mod:`ingest.movielens`) when it is available; otherwise
+    Uses the ingest stage's reader (:mod:`movierec.ingest.movielens`) when it is available; otherwise
     recognises ``ratings.csv`` (header ``userId,movieId,...``), ``u.data``/``u1.test``
     (tab-separated) and ``ratings.dat`` (``::``-separated).
 

@@ -1,8 +1,8 @@
 """Training loops: full-graph (or mini-batch) ``sage`` rating regression and ``lightgcn`` BPR ranking.
 
-Both take the exported graph, the split and a :class:`~gnn.config.TrainConfig` as arguments and
+Both take the exported graph, the split and a :class:`~movierec.gnn.config.TrainConfig` as arguments and
 return a :class:`TrainResult`: the weights, per-epoch history and the two
-:class:`~gnn.model.LinearScorer` s (ranking, rating) a run directory needs to score without
+:class:`~movierec.gnn.model.LinearScorer` s (ranking, rating) a run directory needs to score without
 the graph. Messages flow only over the training edges; validation edges pick the epoch
 (early stopping), test edges are never touched here.
 """
@@ -21,12 +21,12 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from gnn.config import TrainConfig
-from gnn.export import MOVIE, RATES, USER
-from gnn.metrics import ranking_metrics
-from gnn.model import LightGCNRanker, LinearScorer, RatingHead, SageRating, rating_levels, typed_edge_index
-from gnn.split import EdgeSplit
-from movierec.errors import TrainError
+from movierec.core.errors import TrainError
+from movierec.gnn.config import TrainConfig
+from movierec.gnn.export import MOVIE, RATES, USER
+from movierec.gnn.metrics import ranking_metrics
+from movierec.gnn.model import LightGCNRanker, LinearScorer, RatingHead, SageRating, rating_levels, typed_edge_index
+from movierec.gnn.split import EdgeSplit
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
     Full-graph: each epoch, a random ``target_share`` of the training edges are the targets and
     are left out of that epoch's message graph; the rest carry messages. Validation predictions
     use all training edges as messages. With ``config.minibatch`` the epoch is split into
-    batches of target edges whose sampled neighbourhoods (:mod:`gnn.sampler`) are encoded
+    batches of target edges whose sampled neighbourhoods (:mod:`movierec.gnn.sampler`) are encoded
     instead of the full graph.
     """
     train_ei, train_r = _edges(data, split.train, device)
@@ -184,7 +184,7 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
         sampler = None
         if config.minibatch:
-            from gnn.sampler import NeighborSampler
+            from movierec.gnn.sampler import NeighborSampler
 
             sampler = NeighborSampler(train_ei, train_r, num_users, num_movies, config.num_neighbors, levels)
         stopper = EarlyStopping(model, config.patience, lower_is_better=True)
@@ -331,7 +331,7 @@ def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, v
                     config: TrainConfig, reg: float = 0.05) -> RatingHead:
     """Fit ``mean + b_u + b_m + <e_u * w, e_m>`` on the training ratings (embeddings fixed), early-stopped on val.
 
-    The biases start from :func:`gnn.baselines.bias` (closed form) and ``w`` from zero, so
+    The biases start from :func:`movierec.gnn.baselines.bias` (closed form) and ``w`` from zero, so
     the head starts exactly at the bias baseline and only moves where validation RMSE improves.
 
     Args:
@@ -344,7 +344,7 @@ def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, v
         config (TrainConfig): ``rating_head_epochs`` full-batch Adam steps.
         reg (float): L2 weight per rating on the biases used. (default: ``0.05``)
     """
-    from gnn.baselines import bias
+    from movierec.gnn.baselines import bias
 
     eu, em = eu.detach(), em.detach()
     lo, hi = float(train_r.min()), float(train_r.max())

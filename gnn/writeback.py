@@ -1,6 +1,6 @@
 """Write a trained run back into Neo4j: top-K recommendations, embeddings, provenance.
 
-What lands in the graph (names in :mod:`movierec.schema`):
+What lands in the graph (names in :mod:`movierec.core.schema`):
 
 * ``(:User)-[:RECOMMENDED {score, predictedRating, rank, runId}]->(:Movie)``: for every user of
   the run, the ``k`` best-scored movies that user has **not** rated in Neo4j (the rated pairs are
@@ -44,7 +44,7 @@ movies are masked to ``-inf`` and ``torch.topk`` picks the best ``k``. Chunks of
 users bound memory to ``chunk_size x movies`` floats.
 
 Example:
-    >>> from gnn.run import load_run
+    >>> from movierec.gnn.run import load_run
     >>> with connect(Neo4jSettings.resolve()) as graph:
     ...     result = write_back(graph, load_run("runs/lightgcn-..."), k=20)
 """
@@ -69,9 +69,9 @@ from neo4j import ManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError
 from torch import Tensor
 
-import cypher
-from movierec.db import Graph
-from movierec.errors import MovierecError, WritebackError
+from movierec import cypher
+from movierec.core.db import Graph
+from movierec.core.errors import MovierecError, WritebackError
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ MAX_DIMENSIONS = 4_096  # Neo4j vector index limit
 
 
 class ScoringRun(Protocol):
-    """What writeback needs from a trained run (``gnn.run.TrainedRun`` has this shape).
+    """What writeback needs from a trained run (``movierec.gnn.run.TrainedRun`` has this shape).
 
     Attributes:
         run_id (str): Unique id of the run; becomes ``ModelRun.runId`` and ``RECOMMENDED.runId``.
@@ -306,7 +306,7 @@ def write_back(
 
     Args:
         graph (Graph): The database holding the users, movies and ratings the run was trained on.
-        run (ScoringRun): The trained run (``gnn.run.load_run(path)``).
+        run (ScoringRun): The trained run (``movierec.gnn.run.load_run(path)``).
         k (int): Recommendations per user. (default: ``20``)
         batch_size (int): Users per write transaction. (default: ``200``)
         embedding_batch_size (int): Nodes per embedding write transaction. (default: ``2000``)

@@ -24,10 +24,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from ingest.load import ProgressFactory
-from ingest.movielens import DATASETS
-from movierec.errors import IngestError
-from movierec.local_neo4j import cache_home
+from movierec.core.errors import IngestError
+from movierec.core.settings import cache_home
+from movierec.ingest.load import ProgressFactory
+from movierec.ingest.movielens import DATASETS
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def download_release(name: str, *, cache_dir: Path | None = None, progress: Prog
     """Fetch GroupLens' ``<name>.zip`` into the cache and verify its published MD5.
 
     Args:
-        name (str): A dataset name, e.g. ``"ml-latest-small"`` (one of :data:`ingest.movielens.DATASETS`).
+        name (str): A dataset name, e.g. ``"ml-latest-small"`` (one of :data:`movierec.ingest.movielens.DATASETS`).
         cache_dir (Path, optional): Where archives are kept. (default: :func:`default_cache_dir`)
         progress (ProgressFactory, optional): Makes the download's progress bar (bytes). (default: none)
 

@@ -1,6 +1,6 @@
 """Writing a validated MovieLens release into Neo4j, fast, idempotently and safely.
 
-The whole release is read and validated first (:func:`ingest.movielens.read_release`);
+The whole release is read and validated first (:func:`movierec.ingest.movielens.read_release`);
 only then is anything written: constraints (so every ``MERGE`` is an index lookup),
 then genres, movies (with their genre links), users, ratings and tags, each phase in
 batches of ``UNWIND $rows`` through managed transactions.
@@ -41,11 +41,11 @@ import numpy as np
 import pandas as pd
 from neo4j.exceptions import DriverError, Neo4jError
 
-import cypher
-from ingest.movielens import Release, read_release
-from movierec import schema
-from movierec.db import Graph, count_by_label, count_by_type
-from movierec.errors import IngestError, Neo4jUnavailable
+from movierec import cypher
+from movierec.core import schema
+from movierec.core.db import Graph, count_by_label, count_by_type
+from movierec.core.errors import IngestError, Neo4jUnavailable
+from movierec.ingest.movielens import Release, read_release
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def ingest_release(
     Args:
         graph (Graph): The database to write to.
         path (Path): A release directory or ``.zip``.
-        dataset (str, optional): The format, one of :data:`ingest.movielens.DATASETS`. (default: detected)
+        dataset (str, optional): The format, one of :data:`movierec.ingest.movielens.DATASETS`. (default: detected)
         batch_size (int): Rows per transaction. (default: ``10000``)
         progress (ProgressFactory, optional): Makes a progress bar per phase. (default: none)
         workers (int): Write transactions in flight at once (see :data:`DEFAULT_WORKERS`). (default: ``3``)
@@ -165,7 +165,7 @@ def load_release(
 
     Args:
         graph (Graph): The database to write to.
-        release (Release): What :func:`ingest.movielens.read_release` returned.
+        release (Release): What :func:`movierec.ingest.movielens.read_release` returned.
         batch_size (int): Rows per transaction. (default: ``10000``)
         progress (ProgressFactory, optional): Makes a progress bar per phase. (default: none)
         workers (int): Write transactions in flight at once (see :data:`DEFAULT_WORKERS`). (default: ``3``)

@@ -48,7 +48,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 
-from movierec.errors import IngestError
+from movierec.core.errors import IngestError
 
 logger = logging.getLogger(__name__)
 

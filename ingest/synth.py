@@ -2,7 +2,7 @@
 
 :func:`synthesize` writes a release in the ml-25m CSV layout (``movies.csv``,
 ``ratings.csv``, ``tags.csv``, ``links.csv``, UTF-8, quoted titles) that
-:func:`ingest.movielens.read_release` reads like a real one. It keeps the shape of
+:func:`movierec.ingest.movielens.read_release` reads like a real one. It keeps the shape of
 real MovieLens where it matters for load and training:
 
 - **Long-tailed activity.** Ratings per user and per movie are resampled from a
@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from movierec.errors import IngestError
+from movierec.core.errors import IngestError
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ def _reference_shape(reference: Path | None, rng: np.random.Generator) -> _Shape
         movies = rng.lognormal(np.log(MOVIE_MEDIAN), MOVIE_SIGMA, 10_000)
         return _Shape(np.maximum(users.round(), MIN_USER_RATINGS), np.maximum(movies, 1.0), DEFAULT_RATING_COUNTS,
                       None, "built-in fit of ml-latest-small")
-    from ingest.movielens import read_release
+    from movierec.ingest.movielens import read_release
 
     release = read_release(reference)
     ratings = release.ratings

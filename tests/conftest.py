@@ -4,7 +4,7 @@ Where the server comes from, in order:
 
 1. ``NEO4J_URI`` (with ``NEO4J_USERNAME``/``NEO4J_PASSWORD``/``NEO4J_DATABASE``) when set;
 2. a testcontainers ``Neo4jContainer`` when a Docker engine answers;
-3. a local server from the official jars (:class:`movierec.local_neo4j.LocalServer`) in a
+3. a local server from the official jars (:class:`movierec.server.local.LocalServer`) in a
    temporary home on free ports, stopped at the end of the session.
 
 When none can be had the Neo4j tests are skipped, unless ``MOVIEREC_REQUIRE_NEO4J=1``
@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from movierec.db import Graph, connect
-from movierec.errors import MovierecError
-from movierec.local_neo4j import LocalServer
-from movierec.settings import Neo4jSettings
+from movierec.core.db import Graph, connect
+from movierec.core.errors import MovierecError
+from movierec.core.settings import Neo4jSettings
+from movierec.server.local import LocalServer
 
 NEO4J_IMAGE = "neo4j:5.26-community"
 

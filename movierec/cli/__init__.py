@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from movierec import __version__
-from movierec.errors import MovierecError
+from movierec.core.errors import MovierecError
 
 
 class _Group(click.Group):

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from movierec.cli.options import neo4j_options, quiet_option
-from movierec.settings import Neo4jSettings
+from movierec.core.settings import Neo4jSettings
 
 COMMANDS: list[click.Command] = []
 
@@ -33,7 +33,7 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, where_text: str | None, min_year: int | None, max_year: int | None,
                 genre: tuple[str, ...], users: str | None, rated_after: str | None, rated_before: str | None,
                 **kwargs: Any) -> Any:
-        from gnn.config import SubgraphFilter, parse_datetime, parse_where
+        from movierec.gnn.config import SubgraphFilter, parse_datetime, parse_where
 
         try:
             fields: dict[str, Any] = parse_where(where_text) if where_text else {}
@@ -65,8 +65,8 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _export(settings: Neo4jSettings, where: Any, quiet: bool) -> tuple[Any, Any]:
     from tqdm import tqdm
 
-    from gnn.export import export_graph
-    from movierec.db import connect
+    from movierec.core.db import connect
+    from movierec.gnn.export import export_graph
 
     with connect(settings) as graph, tqdm(desc="export", unit=" ratings", disable=quiet, file=sys.stderr) as bar:
 
@@ -90,14 +90,14 @@ def export_cmd(settings: Neo4jSettings, where: Any, out: Path, compare_scan: boo
 
     Node types user and movie (genres as movie multi-hot features), edge type
     (user, rates, movie) with the rating in edge_label and the time; node_id tensors map
-    tensor indices back to userId / movieId. Load it with gnn.export.load_heterodata.
+    tensor indices back to userId / movieId. Load it with movierec.gnn.export.load_heterodata.
 
     Example:
 
         movierec export --where "year >= 2000 and genre = Comedy" --out comedy.pt
     """
-    from gnn.export import bare_scan, save_heterodata
-    from movierec.db import connect
+    from movierec.core.db import connect
+    from movierec.gnn.export import bare_scan, save_heterodata
 
     data, stats = _export(settings, where, quiet)
     save_heterodata(data, out)
@@ -158,11 +158,11 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
     """
     from tqdm import tqdm
 
-    from gnn.config import SplitConfig, TrainConfig
-    from gnn.export import load_heterodata
-    from gnn.run import train_run
-    from gnn.split import read_test_pairs, split_edges
-    from gnn.train import resolve_device
+    from movierec.gnn.config import SplitConfig, TrainConfig
+    from movierec.gnn.export import load_heterodata
+    from movierec.gnn.run import train_run
+    from movierec.gnn.split import read_test_pairs, split_edges
+    from movierec.gnn.train import resolve_device
 
     resolve_device(device)  # fail before exporting
     split_config = SplitConfig(method="file" if test_ratings else split_method,  # type: ignore[arg-type]
@@ -217,8 +217,8 @@ def evaluate_cmd(run_dir: Path, metrics_out: Path | None, quiet: bool) -> None:
 
         movierec evaluate runs/20261128-233000-sage --metrics-out metrics.json
     """
-    from gnn.evaluate import evaluate_run
-    from gnn.run import load_run
+    from movierec.gnn.evaluate import evaluate_run
+    from movierec.gnn.run import load_run
 
     run = load_run(run_dir)
     if not quiet:

@@ -8,11 +8,18 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from ingest.load import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, IngestSummary, Progress, ProgressFactory, ingest_release
-from ingest.movielens import DATASETS
 from movierec.cli.options import neo4j_options, quiet_option
-from movierec.db import connect
-from movierec.settings import Neo4jSettings
+from movierec.core.db import connect
+from movierec.core.settings import Neo4jSettings
+from movierec.ingest.load import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_WORKERS,
+    IngestSummary,
+    Progress,
+    ProgressFactory,
+    ingest_release,
+)
+from movierec.ingest.movielens import DATASETS
 
 COMMANDS: list[click.Command] = []
 
@@ -73,7 +80,7 @@ def ingest(path: Path | None, download: str | None, dataset: str | None, batch_s
     if (path is None) == (download is None):
         raise click.UsageError("give exactly one of --path DIR_OR_ZIP and --download NAME")
     if download is not None:
-        from ingest.download import download_release
+        from movierec.ingest.download import download_release
 
         path = download_release(download, cache_dir=cache_dir, progress=ingest_bars(quiet, unit="B"))
         dataset = dataset or download
@@ -117,7 +124,7 @@ def synth(n_ratings: int, out: Path, seed: int, reference: Path | None, quiet: b
 
         movierec synth --ratings 1000000 --out /tmp/synth-1m --seed 0 && movierec ingest --path /tmp/synth-1m
     """
-    from ingest.synth import synthesize
+    from movierec.ingest.synth import synthesize
 
     summary = synthesize(n_ratings, out, seed=seed, reference=reference or _default_reference())
     if not quiet:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from movierec.local_neo4j import LocalServer
+from movierec.server.local import LocalServer
 
 _home = click.option(
     "--home", type=click.Path(file_okay=False, path_type=Path),

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from movierec.settings import Neo4jSettings
+from movierec.core.settings import Neo4jSettings
 
 Command = Callable[..., Any]
 

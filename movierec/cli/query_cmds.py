@@ -1,6 +1,6 @@
 """CLI commands that write results back and read them: writeback, score, recommend, similar, runs, pipeline.
 
-The commands only parse options, call the library (:mod:`cypher.queries`, :mod:`gnn.writeback`,
+The commands only parse options, call the library (:mod:`movierec.cypher.queries`, :mod:`movierec.gnn.writeback`,
 :mod:`ingest`, :mod:`gnn`) and print.
 """
 
@@ -16,8 +16,13 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-import cypher
-from cypher.queries import (
+from movierec import cypher
+from movierec.cli.ingest_cmds import ingest_bars
+from movierec.cli.options import neo4j_options, neo4j_options_named, quiet_option
+from movierec.core.db import Graph, connect
+from movierec.core.errors import NotFoundError
+from movierec.core.settings import Neo4jSettings
+from movierec.cypher.queries import (
     Recommendations,
     active_run,
     find_movie,
@@ -25,11 +30,6 @@ from cypher.queries import (
     recommend,
     similar,
 )
-from movierec.cli.ingest_cmds import ingest_bars
-from movierec.cli.options import neo4j_options, neo4j_options_named, quiet_option
-from movierec.db import Graph, connect
-from movierec.errors import NotFoundError
-from movierec.settings import Neo4jSettings
 
 COMMANDS: list[click.Command] = []
 
@@ -174,7 +174,7 @@ def runs_cmd(fmt: str, settings: Neo4jSettings) -> None:
 
 
 class _Bars:
-    """tqdm bars (rows/s) for :class:`gnn.writeback.Progress`, on stderr."""
+    """tqdm bars (rows/s) for :class:`movierec.gnn.writeback.Progress`, on stderr."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
@@ -197,13 +197,13 @@ class _Bars:
 
 
 def _load_run(path: Path | str) -> Any:
-    from gnn.run import load_run
+    from movierec.gnn.run import load_run
 
     return load_run(path)
 
 
 def _write_back(graph: Graph, run: Any, k: int, batch_size: int, chunk_size: int, quiet: bool) -> Any:
-    from gnn.writeback import Progress, write_back
+    from movierec.gnn.writeback import Progress, write_back
 
     bars = _Bars(quiet)
     try:
@@ -368,12 +368,12 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
     """
     import time
 
-    from gnn.config import SplitConfig, TrainConfig
-    from gnn.export import export_graph
-    from gnn.run import train_run
-    from gnn.split import split_edges
-    from gnn.train import resolve_device
-    from ingest.load import ingest_release
+    from movierec.gnn.config import SplitConfig, TrainConfig
+    from movierec.gnn.export import export_graph
+    from movierec.gnn.run import train_run
+    from movierec.gnn.split import split_edges
+    from movierec.gnn.train import resolve_device
+    from movierec.ingest.load import ingest_release
 
     if (path is None) == (download is None):
         raise click.UsageError("give exactly one of --path DIR_OR_ZIP and --download NAME")
@@ -386,7 +386,7 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
     say = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     started = time.perf_counter()
     if download is not None:
-        from ingest.download import download_release
+        from movierec.ingest.download import download_release
 
         path = download_release(download, progress=ingest_bars(quiet, unit="B", width=15))
     assert path is not None

@@ -27,9 +27,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from movierec.errors import MovierecError
-from movierec.local_neo4j import LocalServer
-from movierec.settings import Neo4jSettings
+from movierec.core.errors import MovierecError
+from movierec.core.settings import Neo4jSettings
+from movierec.server.local import LocalServer
 
 
 @dataclass(frozen=True)

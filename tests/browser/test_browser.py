@@ -10,9 +10,9 @@ from typing import Any
 
 from PIL import Image, ImageStat
 
-import cypher
-from gnn.writeback import write_back
-from movierec.db import connect
+from movierec import cypher
+from movierec.core.db import connect
+from movierec.gnn.writeback import write_back
 from tests.browser.conftest import BrowserTarget
 from tests.conftest import wipe
 from tests.gnn.test_writeback import FixedRun, expected_top_k, make_graph, users_and_movies

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 from neo4j.graph import Path as GraphPath
 
-import cypher
-from gnn.writeback import write_back
+from movierec import cypher
 from movierec.cli import cli, query_cmds
-from movierec.db import Graph
+from movierec.core.db import Graph
+from movierec.gnn.writeback import write_back
 from tests.gnn.test_writeback import FixedRun, expected_top_k, make_graph, users_and_movies
 
 LIBRARY = ["recommend_for_user", "similar_movies", "because_you_rated", "collaborative_filtering",

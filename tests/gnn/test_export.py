@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from click.testing import CliRunner
+from torch_geometric.data import HeteroData
 
-from gnn.config import SubgraphFilter, parse_where
-from gnn.export import MOVIE, RATES, REV_RATES, USER, bare_scan, export_graph, load_heterodata
 from movierec.cli import cli
-from movierec.db import Graph
-from movierec.errors import ExportError
+from movierec.core.db import Graph
+from movierec.core.errors import ExportError
+from movierec.gnn.config import SubgraphFilter, parse_where
+from movierec.gnn.export import MOVIE, RATES, REV_RATES, USER, bare_scan, export_graph, load_heterodata
 from tests.gnn import tiny
 
 
-def _triples(data) -> set[tuple[int, int, float, int]]:  # type: ignore[no-untyped-def]
+def _triples(data: HeteroData) -> set[tuple[int, int, float, int]]:
     users, movies = data[USER].node_id, data[MOVIE].node_id
     u, m = data[RATES].edge_index
     return {(int(users[a]), int(movies[b]), float(r), int(t))
@@ -59,7 +62,7 @@ def test_filters_are_applied_in_cypher(graph: Graph) -> None:
     tiny.create(graph)
     rows, films = tiny.ratings(), {m["movieId"]: m for m in tiny.movies()}
 
-    def expected(keep) -> int:  # type: ignore[no-untyped-def]
+    def expected(keep: Callable[[dict[str, Any], dict[str, Any]], bool]) -> int:
         return sum(1 for r in rows if keep(r, films[r["movieId"]]))
 
     cases = [

@@ -7,9 +7,9 @@ import math
 import pytest
 import torch
 
-from gnn import baselines
-from gnn.metrics import ranking_metrics, rating_metrics
-from gnn.model import LinearScorer
+from movierec.gnn import baselines
+from movierec.gnn.metrics import ranking_metrics, rating_metrics
+from movierec.gnn.model import LinearScorer
 
 
 def test_rating_metrics() -> None:

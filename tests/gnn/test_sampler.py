@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from gnn.config import SplitConfig, TrainConfig
-from gnn.export import MOVIE, RATES, USER
-from gnn.model import rating_levels
-from gnn.sampler import NeighborSampler
-from gnn.split import split_edges
-from gnn.train import train
+from movierec.gnn.config import SplitConfig, TrainConfig
+from movierec.gnn.export import MOVIE, RATES, USER
+from movierec.gnn.model import rating_levels
+from movierec.gnn.sampler import NeighborSampler
+from movierec.gnn.split import split_edges
+from movierec.gnn.train import train
 from tests.gnn.test_split import tiny_data
 
 
@@ -38,7 +38,7 @@ def test_minibatch_sage_trains_and_is_deterministic() -> None:
     split = split_edges(data, SplitConfig())
     config = TrainConfig(minibatch=True, batch_size=16, epochs=3, ensemble=1, hidden=8, num_neighbors=(3, 2),
                          layers=2, device="cpu")
-    rows: list[dict] = []  # type: ignore[type-arg]
+    rows: list[dict[str, object]] = []
     first, second = train(data, split, config, progress=rows.append), train(data, split, config)
     losses = [row["loss"] for row in first.history]
     assert len(losses) == 3 and losses[-1] < losses[0]

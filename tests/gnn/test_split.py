@@ -9,11 +9,11 @@ import pytest
 import torch
 from torch_geometric.data import HeteroData
 
-from gnn.config import SplitConfig, TrainConfig
-from gnn.export import RATES, REV_RATES, build_heterodata
-from gnn.split import message_graph, read_test_pairs, split_edges
-from gnn.train import train
-from movierec.errors import NotFoundError, TrainError
+from movierec.core.errors import NotFoundError, TrainError
+from movierec.gnn.config import SplitConfig, TrainConfig
+from movierec.gnn.export import RATES, REV_RATES, build_heterodata
+from movierec.gnn.split import message_graph, read_test_pairs, split_edges
+from movierec.gnn.train import train
 from tests.gnn import tiny
 
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-from gnn.run import load_run
 from movierec.cli import cli
-from movierec.db import Graph
+from movierec.core.db import Graph
+from movierec.gnn.run import load_run
 from tests.gnn import tiny
 
 FILES = {"config.json", "weights.pt", "ids.json", "scoring.pt", "embeddings.pt", "split.pt", "history.csv",
@@ -96,7 +96,7 @@ def test_bad_input_is_one_line(graph: Graph, neo4j_env: dict[str, str], tmp_path
 
 
 def test_train_from_an_exported_file_with_a_temporal_split(tmp_path: Path) -> None:
-    from gnn.export import save_heterodata
+    from movierec.gnn.export import save_heterodata
     from tests.gnn.test_split import tiny_data
 
     save_heterodata(tiny_data(), tmp_path / "g.pt")

@@ -1,6 +1,6 @@
 """Writeback: top-K unrated movies, embeddings and vector indexes, the atomic switch between runs.
 
-The runs here are small real objects of the ``gnn.writeback.ScoringRun`` shape with seeded
+The runs here are small real objects of the ``movierec.gnn.writeback.ScoringRun`` shape with seeded
 embeddings (score = dot product), so the expected top-K is computed independently, by brute force
 in plain Python, from the same numbers. Neo4j is the real one.
 """
@@ -23,11 +23,11 @@ import pytest
 import torch
 from torch import Tensor
 
-import cypher
-from gnn.writeback import Progress, rated_index, top_k, write_back
-from movierec.db import Graph, connect
-from movierec.errors import WritebackError
-from movierec.settings import Neo4jSettings
+from movierec import cypher
+from movierec.core.db import Graph, connect
+from movierec.core.errors import WritebackError
+from movierec.core.settings import Neo4jSettings
+from movierec.gnn.writeback import Progress, rated_index, top_k, write_back
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -280,7 +280,7 @@ def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
             if n >= 25:
                 break
             time.sleep(0.05)
-        assert proc.poll() is None, f"writer ended before it was killed: {proc.stderr.read() if proc.stderr else ''}"
+        assert proc.poll() is None, f"writer ended before it was killed: {proc.stderr.read() if proc.stderr else ''!r}"
         proc.send_signal(signal.SIGKILL)
     finally:
         proc.kill()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from movierec.db import Graph
+from movierec.core.db import Graph
 
 GENRES = ["Action", "Comedy", "Drama", "Sci-Fi"]
 T0 = 1_500_000_000  # 2017-07-14T02:40:00Z

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from ingest.download import BASE_URL_ENV, download_release
 from movierec.cli import cli
-from movierec.db import Graph
-from movierec.errors import IngestError
+from movierec.core.db import Graph
+from movierec.core.errors import IngestError
+from movierec.ingest.download import BASE_URL_ENV, download_release
 from tests.ingest.releases import csv_release, zip_release
 
 

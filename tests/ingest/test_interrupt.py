@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ingest.movielens import read_release
-from ingest.synth import synthesize
 from movierec.cli import cli
-from movierec.db import Graph
+from movierec.core.db import Graph
+from movierec.ingest.movielens import read_release
+from movierec.ingest.synth import synthesize
 
 RATINGS = 100_000
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ingest.load import ingest_release
 from movierec.cli import cli
-from movierec.db import Graph
+from movierec.core.db import Graph
+from movierec.ingest.load import ingest_release
 from tests.ingest.releases import (
     CSV_MOVIES,
     CSV_RATINGS,
@@ -182,7 +182,7 @@ def test_bad_input_leaves_the_database_unchanged(
 def test_rating_batches_hold_whole_users_and_split_only_a_user_larger_than_a_batch() -> None:
     import pandas as pd
 
-    from ingest.load import _rating_groups
+    from movierec.ingest.load import _rating_groups
 
     users = [1] * 3 + [2] * 4 + [3] * 9 + [4] * 2 + [5]
     ratings = pd.DataFrame({"userId": users, "movieId": range(1, len(users) + 1), "rating": [3.0] * len(users),

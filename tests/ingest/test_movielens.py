@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ingest.movielens import _split_title, detect_dataset, read_release
-from movierec.errors import IngestError
+from movierec.core.errors import IngestError
+from movierec.ingest.movielens import _split_title, detect_dataset, read_release
 from tests.ingest.releases import csv_release, ml1m_release, ml10m_release, ml100k_release, zip_release
 
 
@@ -41,7 +41,7 @@ def test_csv_release(tmp_path: Path) -> None:
     assert movies.loc[171891, "genres"] == []
     assert movies.loc[171891, "year"] == 2006
     assert movies.loc[40697, "year"] is pd_na()
-    assert int(movies.loc[1, "imdbId"]) == 114709
+    assert int(str(movies.loc[1, "imdbId"])) == 114709
     assert movies.loc[29, "tmdbId"] is pd_na()
     assert release.ratings["rating"].tolist() == [4.0, 3.5, 0.5, 5.0, 2.5]
     assert release.ratings["timestamp"].tolist()[0] == 964982703
@@ -74,7 +74,7 @@ def test_ml100k_latin1_flags_dates_demographics(tmp_path: Path) -> None:
     assert movies.loc[267, "releaseDate"] is None
     assert release.ratings[["userId", "movieId", "rating"]].values.tolist() == [[196, 1, 3], [186, 2, 5], [196, 267, 1]]
     users = release.users.set_index("userId")
-    assert users.loc[196, ["gender", "age", "occupation", "zip"]].tolist() == ["M", 49, "writer", "55105"]
+    assert list(users.loc[196, ["gender", "age", "occupation", "zip"]]) == ["M", 49, "writer", "55105"]
     assert release.has_demographics
     assert len(release.tags) == 0
 
@@ -89,7 +89,7 @@ def test_ml1m_double_colon_latin1_and_occupation_codes(tmp_path: Path) -> None:
     assert movies.loc[3, "year"] == 1977
     assert release.ratings.values.tolist() == [[1, 1, 5, 978300760], [1, 3, 3, 978302109], [2, 2, 4, 978301968]]
     users = release.users.set_index("userId")
-    assert users.loc[1, ["gender", "age", "occupation", "zip"]].tolist() == ["F", 1, "K-12 student", "48067"]
+    assert list(users.loc[1, ["gender", "age", "occupation", "zip"]]) == ["F", 1, "K-12 student", "48067"]
     assert users.loc[2, "occupation"] == "self-employed"
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 from click.testing import CliRunner
 
-from ingest.movielens import read_release
-from ingest.synth import synthesize
 from movierec.cli import cli
+from movierec.ingest.movielens import read_release
+from movierec.ingest.synth import synthesize
 from tests.ingest.releases import csv_release
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from neo4j.exceptions import ConstraintError
 
-from movierec.db import Graph, check_server_version, connect
-from movierec.errors import DatabaseNotFound, Neo4jAuthError, Neo4jUnavailable, UnsupportedServer
-from movierec.settings import Neo4jSettings
+from movierec.core.db import Graph, check_server_version, connect
+from movierec.core.errors import DatabaseNotFound, Neo4jAuthError, Neo4jUnavailable, UnsupportedServer
+from movierec.core.settings import Neo4jSettings
 from tests.conftest import free_port
 
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from movierec.db import connect
-from movierec.errors import LocalServerError
-from movierec.local_neo4j import LocalServer, find_java
-from movierec.settings import Neo4jSettings
+from movierec.core.db import connect
+from movierec.core.errors import LocalServerError
+from movierec.core.settings import Neo4jSettings
+from movierec.server.local import LocalServer, find_java
 from tests.conftest import free_port
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from movierec.settings import Neo4jSettings
+from movierec.core.settings import Neo4jSettings
 
 
 def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

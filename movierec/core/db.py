@@ -17,8 +17,8 @@ import neo4j
 from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
-from movierec.errors import DatabaseNotFound, MovierecError, Neo4jAuthError, Neo4jUnavailable, UnsupportedServer
-from movierec.settings import Neo4jSettings
+from movierec.core.errors import DatabaseNotFound, MovierecError, Neo4jAuthError, Neo4jUnavailable, UnsupportedServer
+from movierec.core.settings import Neo4jSettings
 
 logger = logging.getLogger(__name__)
 
@@ -264,14 +264,14 @@ def check_server_version(agent: str, uri: str) -> None:
 
 
 def count_by_label(graph: Graph, labels: Sequence[str]) -> dict[str, int]:
-    """Count nodes per label (labels must come from :mod:`movierec.schema`)."""
-    from movierec.schema import quote
+    """Count nodes per label (labels must come from :mod:`movierec.core.schema`)."""
+    from movierec.core.schema import quote
 
     return {label: graph.read(f"MATCH (n:{quote(label)}) RETURN count(n) AS n")[0]["n"] for label in labels}
 
 
 def count_by_type(graph: Graph, types: Sequence[str]) -> dict[str, int]:
-    """Count relationships per type (types must come from :mod:`movierec.schema`)."""
-    from movierec.schema import quote
+    """Count relationships per type (types must come from :mod:`movierec.core.schema`)."""
+    from movierec.core.schema import quote
 
     return {t: graph.read(f"MATCH ()-[r:{quote(t)}]->() RETURN count(r) AS n")[0]["n"] for t in types}

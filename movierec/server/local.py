@@ -23,29 +23,29 @@ import logging
 import os
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlparse
 
-from movierec.errors import LocalServerError
+from movierec.core.errors import LocalServerError
+from movierec.core.settings import (
+    DEFAULT_BOLT_PORT,
+    DEFAULT_HTTP_PORT,
+    PASSWORD_FILE,
+    SERVER_FILE,
+    is_local_uri,
+    local_server_home,
+    read_json,
+)
+from movierec.server.jars import NEO4J_VERSION, Echo, find_java, server_jars
 
 logger = logging.getLogger(__name__)
 
-NEO4J_VERSION = "5.26.30"  # the 5.26 LTS line; 5.26 runs on Java 17 and 21
-BROWSER_VERSION = "5.24.0"  # newest Browser published as a 5.x jar on Maven Central
-DEFAULT_BOLT_PORT = 7687
-DEFAULT_HTTP_PORT = 7474
-DEFAULT_URI = f"bolt://127.0.0.1:{DEFAULT_BOLT_PORT}"
 DEFAULT_HEAP = "1g"
 DEFAULT_PAGECACHE = "512m"
 ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
@@ -53,70 +53,9 @@ INITIAL_PASSWORD = "neo4j"  # what a fresh Neo4j accepts until the password is c
 
 _SIZE = re.compile(r"^\d+[kmgKMG]?$")
 
-POM_TEMPLATE = """<project xmlns="http://maven.apache.org/POM/4.0.0">
-  <modelVersion>4.0.0</modelVersion>
-  <groupId>movierec</groupId>
-  <artifactId>neo4j-server-jars</artifactId>
-  <version>1</version>
-  <dependencies>
-    <dependency>
-      <groupId>org.neo4j</groupId><artifactId>neo4j</artifactId><version>{neo4j}</version>
-    </dependency>
-    <dependency>
-      <groupId>org.neo4j.client</groupId><artifactId>neo4j-browser</artifactId><version>{browser}</version>
-    </dependency>
-  </dependencies>
-</project>
-"""
-
-Echo = Callable[[str], None]
-
 
 def _no_echo(message: str) -> None:
     logger.info("%s", message)
-
-
-def state_home() -> Path:
-    """movierec's state directory: ``$MOVIEREC_HOME``, default ``~/.movierec``."""
-    return Path(os.environ.get("MOVIEREC_HOME") or Path.home() / ".movierec")
-
-
-def cache_home() -> Path:
-    """Where resolved jars are cached: ``$MOVIEREC_CACHE``, default ``~/.cache/movierec``."""
-    if os.environ.get("MOVIEREC_CACHE"):
-        return Path(os.environ["MOVIEREC_CACHE"])
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "movierec"
-
-
-def find_java() -> tuple[str, int]:
-    """Find a Java runtime and its major version (``$JAVA_HOME``, then ``java`` on ``PATH``).
-
-    Raises:
-        LocalServerError: If no Java 17 or newer is found.
-    """
-    candidates = []
-    if os.environ.get("JAVA_HOME"):
-        candidates.append(str(Path(os.environ["JAVA_HOME"]) / "bin" / "java"))
-    on_path = shutil.which("java")
-    if on_path:
-        candidates.append(on_path)
-    for java in candidates:
-        try:
-            out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
-        except OSError:
-            continue
-        match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
-        if not match:
-            continue
-        major = int(match.group(1))
-        if major == 1 and match.group(2):  # "1.8.0" style
-            major = int(match.group(2))
-        if major >= 17:
-            return java, major
-    raise LocalServerError(
-        "Neo4j 5.26 needs Java 17 or 21, and none was found: install a JDK (e.g. `apt-get install "
-        "openjdk-17-jre-headless`) or set JAVA_HOME"
-    )
 
 
 def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
@@ -187,8 +126,8 @@ class LocalServer:
         Ports not given are those of the server last started in ``home``, if any.
         ``MOVIEREC_NEO4J_HEAP`` and ``MOVIEREC_NEO4J_PAGECACHE`` set memory sizes.
         """
-        home = Path(home) if home else state_home() / "neo4j"
-        recorded = _read_json(home / "server.json")
+        home = Path(home) if home else local_server_home()
+        recorded = read_json(home / SERVER_FILE)
         neo4j_home = os.environ.get("NEO4J_HOME")
         server = cls(
             home=home,
@@ -213,14 +152,13 @@ class LocalServer:
 
     def is_local_uri(self, uri: str) -> bool:
         """Whether ``uri`` points at this server (so its stored password applies)."""
-        parsed = urlparse(uri)
-        return parsed.hostname in {"127.0.0.1", "localhost"} and (parsed.port or DEFAULT_BOLT_PORT) == self.bolt_port
+        return is_local_uri(uri, self.bolt_port)
 
     # -- state files -----------------------------------------------------------------------
 
     @property
     def password_file(self) -> Path:
-        return self.home / "password"
+        return self.home / PASSWORD_FILE
 
     @property
     def log_file(self) -> Path:
@@ -239,7 +177,7 @@ class LocalServer:
 
     def pid(self) -> int | None:
         """The pid of this home's running server process, or ``None``."""
-        pid = _read_json(self.home / "server.json").get("pid")
+        pid = read_json(self.home / SERVER_FILE).get("pid")
         if not isinstance(pid, int):
             return None
         try:
@@ -261,40 +199,8 @@ class LocalServer:
     # -- jars ------------------------------------------------------------------------------
 
     def lib_dir(self, echo: Echo = _no_echo) -> Path:
-        """The folder of server jars: ``$NEO4J_HOME/lib``, or resolved from Maven Central once and cached.
-
-        Raises:
-            LocalServerError: If ``NEO4J_HOME`` has no ``lib/``, ``mvn`` is missing, or resolution fails.
-        """
-        if self.neo4j_home is not None:
-            lib = self.neo4j_home / "lib"
-            if not any(lib.glob("neo4j-*.jar")):
-                raise LocalServerError(f"NEO4J_HOME={self.neo4j_home} has no Neo4j jars in {lib}")
-            return lib
-        lib = cache_home() / f"neo4j-{NEO4J_VERSION}-browser-{BROWSER_VERSION}" / "lib"
-        if (lib / ".complete").exists():
-            return lib
-        mvn = shutil.which("mvn")
-        if mvn is None:
-            raise LocalServerError(
-                "Maven (`mvn`) is needed once to fetch the Neo4j server jars: install it "
-                "(`apt-get install maven`) or set NEO4J_HOME to an existing Neo4j install"
-            )
-        echo(f"Resolving Neo4j {NEO4J_VERSION} and Neo4j Browser {BROWSER_VERSION} from Maven Central (once)...")
-        lib.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
-            pom = Path(tmp) / "pom.xml"
-            pom.write_text(POM_TEMPLATE.format(neo4j=NEO4J_VERSION, browser=BROWSER_VERSION))
-            out = Path(tmp) / "lib"
-            cmd = [mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={out}"]
-            proc = subprocess.run(cmd, capture_output=True, text=True)
-            if proc.returncode != 0:
-                tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
-                raise LocalServerError(f"Maven could not resolve the Neo4j jars (exit {proc.returncode}):\n{tail}")
-            (out / ".complete").write_text(f"{NEO4J_VERSION} {BROWSER_VERSION}\n")
-            shutil.rmtree(lib, ignore_errors=True)
-            os.replace(out, lib)
-        return lib
+        """The folder of server jars (:func:`movierec.server.jars.server_jars`)."""
+        return server_jars(self.neo4j_home, echo)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -394,7 +300,7 @@ class LocalServer:
                 cmd, cwd=self.home, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
                 start_new_session=True,  # survives the CLI; stop() signals its process group
             )
-        (self.home / "server.json").write_text(
+        (self.home / SERVER_FILE).write_text(
             json.dumps({"pid": proc.pid, "bolt_port": self.bolt_port, "http_port": self.http_port})
         )
         deadline = time.monotonic() + timeout
@@ -516,11 +422,3 @@ def _alive(pid: int) -> bool:
         return state != "Z"
     except OSError:
         return False
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
