@@ -7,7 +7,6 @@ COPY movierec ./movierec
 COPY ingest ./ingest
 COPY gnn ./gnn
 COPY cypher ./cypher
-COPY bench ./bench
 RUN pip install --no-cache-dir .
 ENTRYPOINT ["movierec"]
 CMD ["--help"]

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from movierec.core.text import format_table
+
 
 @dataclass
 class Row:
@@ -122,12 +124,8 @@ def render(result: StageResult) -> str:
         for peer in peers:
             cells.append(fmt_ratio(ratio(row.figures.get(result.primary), peer.figures.get(result.primary))))
         lines.append(cells)
-    widths = [max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(header)]
     out = [f"== {result.stage} · {result.dataset} ({result.ratings:,} ratings) =="]
-    out.append("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    out.append("  ".join("-" * w for w in widths))
-    for line in lines:
-        out.append("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
+    out.append(format_table(header, lines, rule=True))
     if first_peer is not None:
         out.append(f"(x) = ratio to {first_peer.name}, same run")
     for row in result.rows:

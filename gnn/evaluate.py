@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from movierec.core.text import format_table
 from movierec.gnn import baselines
 from movierec.gnn.metrics import ranking_metrics, rating_metrics
 from movierec.gnn.model import LinearScorer
@@ -52,17 +53,9 @@ class Evaluation:
         k = self.k
         columns = ["rmse", "mae", f"recall@{k}", f"ndcg@{k}", f"hitrate@{k}"]
         header = ["model", "RMSE", "MAE", f"Recall@{k}", f"NDCG@{k}", f"HitRate@{k}"]
-        rows = [[self.model_name, *(self.model.get(c) for c in columns)]]
+        rows: list[list[Any]] = [[self.model_name, *(self.model.get(c) for c in columns)]]
         rows += [[name, *(metrics.get(c) for c in columns)] for name, metrics in self.baselines.items()]
-        text = [[str(cell) if isinstance(cell, str) else ("-" if cell is None else f"{cell:.4f}") for cell in row]
-                for row in rows]
-        widths = [max(len(r[i]) for r in [header, *text]) for i in range(len(header))]
-
-        def line(cells: list[str]) -> str:
-            pairs = enumerate(zip(cells, widths, strict=True))
-            return "  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in pairs)
-
-        return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in text)])
+        return format_table(header, rows, rule=True)
 
 
 def evaluate_run(run: TrainedRun, mf_epochs: int = 300) -> Evaluation:

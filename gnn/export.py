@@ -43,6 +43,7 @@ from movierec import cypher
 from movierec.core.db import Graph
 from movierec.core.errors import ExportError, NotFoundError
 from movierec.gnn.config import SubgraphFilter
+from movierec.gnn.ids import positions
 
 logger = logging.getLogger(__name__)
 
@@ -264,13 +265,11 @@ def build_heterodata(
     return data
 
 
-def _lookup(sorted_ids: np.ndarray, ids: np.ndarray, name: str) -> np.ndarray:
-    pos = np.searchsorted(sorted_ids, ids)
-    pos_clipped = np.minimum(pos, max(len(sorted_ids) - 1, 0))
-    bad = (pos >= len(sorted_ids)) | (sorted_ids[pos_clipped] != ids) if len(sorted_ids) else np.ones_like(ids, bool)
-    if bad.any():
-        raise ExportError(f"a rating names {name} {int(ids[np.flatnonzero(bad)[0]])}, which is not among the nodes")
-    return pos_clipped
+def _lookup(known: np.ndarray, ids: np.ndarray, name: str) -> np.ndarray:
+    index, found = positions(known, ids)
+    if not found.all():
+        raise ExportError(f"a rating names {name} {int(ids[np.flatnonzero(~found)[0]])}, which is not among the nodes")
+    return index
 
 
 def _movie_features(years: Sequence[int | None], movie_genres: Sequence[Sequence[str]],

@@ -36,7 +36,7 @@ from movierec.gnn.export import MOVIE, RATES, USER, ExportStats, id_mapping
 from movierec.gnn.metrics import ranking_metrics, rating_metrics
 from movierec.gnn.model import LinearScorer
 from movierec.gnn.split import EdgeSplit
-from movierec.gnn.train import Progress, TrainResult, train
+from movierec.gnn.train import EpochCallback, TrainResult, train
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ def train_run(
     runs_dir: str | Path = DEFAULT_RUNS_DIR,
     where: SubgraphFilter | None = None,
     export_stats: ExportStats | None = None,
-    progress: Progress | None = None,
+    progress: EpochCallback | None = None,
 ) -> TrainedRun:
     """Train ``config.model``, measure it on the test edges and write a new run directory.
 

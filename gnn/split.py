@@ -19,6 +19,7 @@ from torch_geometric.data import HeteroData
 from movierec.core.errors import NotFoundError, TrainError
 from movierec.gnn.config import SplitConfig
 from movierec.gnn.export import MOVIE, RATES, REV_RATES, USER
+from movierec.gnn.ids import positions
 
 logger = logging.getLogger(__name__)
 
@@ -112,13 +113,11 @@ def _temporal(data: HeteroData, config: SplitConfig) -> EdgeSplit:
 
 def _pairs_to_edges(data: HeteroData, pairs: torch.Tensor) -> torch.Tensor:
     """Edge indices of the (userId, movieId) pairs that are in ``data``; pairs outside it are skipped."""
-    users = data[USER].node_id.numpy()
-    movies = data[MOVIE].node_id.numpy()
-    num_movies = len(movies)
-    p_user, p_movie = pairs[0].numpy(), pairs[1].numpy()
-    ui = np.searchsorted(users, p_user).clip(max=max(len(users) - 1, 0))
-    mi = np.searchsorted(movies, p_movie).clip(max=max(num_movies - 1, 0))
-    known = (users[ui] == p_user) & (movies[mi] == p_movie)
+    num_movies = data[MOVIE].num_nodes
+    p_user = pairs[0].numpy()
+    ui, user_known = positions(data[USER].node_id.numpy(), p_user)
+    mi, movie_known = positions(data[MOVIE].node_id.numpy(), pairs[1].numpy())
+    known = user_known & movie_known
     keys = ui[known] * num_movies + mi[known]
     edge_index = data[RATES].edge_index.numpy()
     edge_keys = edge_index[0] * num_movies + edge_index[1]  # sorted: edges are ordered by (user, movie)

@@ -30,7 +30,7 @@ from movierec.gnn.split import EdgeSplit
 
 logger = logging.getLogger(__name__)
 
-Progress = Callable[[dict[str, Any]], None]
+EpochCallback = Callable[[dict[str, Any]], None]
 
 
 @dataclass
@@ -118,7 +118,8 @@ class EarlyStopping:
         return self.best_state
 
 
-def train(data: HeteroData, split: EdgeSplit, config: TrainConfig, progress: Progress | None = None) -> TrainResult:
+def train(data: HeteroData, split: EdgeSplit, config: TrainConfig,
+          progress: EpochCallback | None = None) -> TrainResult:
     """Train ``config.model`` on the training edges of ``split``.
 
     Args:
@@ -151,7 +152,7 @@ def _edges(data: HeteroData, index: Tensor, device: torch.device) -> tuple[Tenso
 
 
 def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: torch.device,
-               progress: Progress | None = None) -> TrainResult:
+               progress: EpochCallback | None = None) -> TrainResult:
     """Train ``config.ensemble`` :class:`SageRating` models (seeds ``seed``, ``seed+1``, ...) and average them.
 
     Full-graph: each epoch, a random ``target_share`` of the training edges are the targets and
@@ -231,7 +232,8 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
 
 def _sage_minibatch_epoch(model: SageRating, optimizer: torch.optim.Optimizer, sampler: Any, perm: Tensor,
                           train_ei: Tensor, train_r: Tensor, user_x: Tensor | None, movie_x: Tensor | None,
-                          config: TrainConfig, generator: torch.Generator, progress: Progress | None = None) -> float:
+                          config: TrainConfig, generator: torch.Generator,
+                          progress: EpochCallback | None = None) -> float:
     """One epoch over batches of target edges, each encoded on its sampled neighbourhood."""
     total, count = 0.0, 0
     batches = -(-len(perm) // config.batch_size)
@@ -256,7 +258,7 @@ def _sage_minibatch_epoch(model: SageRating, optimizer: torch.optim.Optimizer, s
 
 
 def train_lightgcn(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: torch.device,
-                   progress: Progress | None = None) -> TrainResult:
+                   progress: EpochCallback | None = None) -> TrainResult:
     """BPR-train :class:`LightGCNRanker` (early stopping on validation NDCG@k), then fit a :class:`RatingHead`.
 
     Mini-batches are batches of positive training edges with one uniform negative movie each;

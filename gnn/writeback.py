@@ -38,10 +38,7 @@ half-written relationships deleted by the other's cleanup (it rewrites them when
 While the index dimensions change (a new run with another embedding size), ``similar_movies`` fails
 for the seconds it takes to rebuild the index; recommendations are not affected.
 
-**Scoring.** ``run.score(user_index)`` gives a ``[users, movies]`` score matrix for a chunk of users
-(each side projected once, pairs scored with a matrix product, not the decoder per pair); rated
-movies are masked to ``-inf`` and ``torch.topk`` picks the best ``k``. Chunks of ``chunk_size``
-users bound memory to ``chunk_size x movies`` floats.
+Scoring and top-K: :mod:`movierec.gnn.topk`; the vector indexes: :mod:`movierec.gnn.vector_index`.
 
 Example:
     >>> from movierec.gnn.run import load_run
@@ -54,14 +51,13 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import math
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import torch
@@ -72,51 +68,16 @@ from torch import Tensor
 from movierec import cypher
 from movierec.core.db import Graph
 from movierec.core.errors import MovierecError, WritebackError
+from movierec.core.progress import Phases, ProgressFactory
+from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K, ScoringRun, rated_index, top_k
+from movierec.gnn.vector_index import MAX_DIMENSIONS, ensure_vector_indexes
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_K = 20
 DEFAULT_BATCH_SIZE = 200  # users per write transaction (x k relationships each)
 DEFAULT_EMBEDDING_BATCH_SIZE = 2_000  # nodes per write transaction
-DEFAULT_CHUNK_SIZE = 1_024  # users scored at once: memory is chunk_size x movies floats
 DEFAULT_DELETE_BATCH_SIZE = 10_000
 DEFAULT_WORKERS = 3  # write transactions in flight at once (users are disjoint across batches)
-INDEX_TIMEOUT_S = 300
-MAX_DIMENSIONS = 4_096  # Neo4j vector index limit
-
-
-class ScoringRun(Protocol):
-    """What writeback needs from a trained run (``movierec.gnn.run.TrainedRun`` has this shape).
-
-    Attributes:
-        run_id (str): Unique id of the run; becomes ``ModelRun.runId`` and ``RECOMMENDED.runId``.
-        path (Path): The run's folder.
-        model (str): Model name, e.g. ``"lightgcn"``.
-        config (dict): Hyper-parameters (saved as ``ModelRun.params``, JSON).
-        metrics (dict): Evaluation metrics (saved as ``ModelRun.metrics``, JSON).
-        user_ids (list[int]): ``userId`` of each user tensor index.
-        movie_ids (list[int]): ``movieId`` of each movie tensor index.
-    """
-
-    run_id: str
-    path: Path
-    model: str
-    config: dict[str, Any]
-    metrics: dict[str, Any]
-    user_ids: list[int]
-    movie_ids: list[int]
-
-    def embeddings(self) -> tuple[Tensor, Tensor]:
-        """User and movie embeddings, ``[U, d]`` and ``[M, d]`` float32."""
-        ...
-
-    def score(self, user_index: Tensor) -> Tensor:
-        """Ranking scores ``[len(user_index), M]``, higher is better."""
-        ...
-
-    def predict_rating(self, user_index: Tensor, movie_index: Tensor) -> Tensor:
-        """Predicted rating of each ``(user_index[i], movie_index[i])`` pair."""
-        ...
 
 
 @dataclass
@@ -164,66 +125,6 @@ class WritebackResult:
         return rows / self.writing_s if self.writing_s > 0 else 0.0
 
 
-@dataclass
-class Progress:
-    """Callbacks for a progress display (the CLI passes tqdm bars; the library prints nothing).
-
-    Attributes:
-        phase (Callable[[str, int], None]): Called when a phase starts, with its name and row total.
-        advance (Callable[[int], None]): Called with the number of rows just written.
-    """
-
-    phase: Callable[[str, int], None]
-    advance: Callable[[int], None]
-
-
-@dataclass
-class TopK:
-    """The top-K of one chunk of users (tensor indices into the run's ids)."""
-
-    users: Tensor  # [B] user indices
-    movies: Tensor  # [B, k] movie indices, best first
-    scores: Tensor  # [B, k]; -inf where the user has fewer than k candidates
-
-
-def rated_index(
-    run: ScoringRun, pairs: Sequence[tuple[int, int]] | tuple[np.ndarray, np.ndarray]
-) -> tuple[Tensor, Tensor]:
-    """Turn rated ``(userId, movieId)`` pairs into sorted ``(user_index, movie_index)`` tensors.
-
-    Pairs whose user or movie the run does not know are dropped.
-
-    Args:
-        run (ScoringRun): The run whose index mapping to use.
-        pairs: Rated pairs as Neo4j ids: a sequence of ``(userId, movieId)`` tuples, or two
-            parallel int arrays ``(userIds, movieIds)`` (what :func:`read_rated` returns).
-
-    Returns:
-        tuple[Tensor, Tensor]: User and movie indices (int64), sorted by user index.
-    """
-    if isinstance(pairs, tuple) and len(pairs) == 2 and isinstance(pairs[0], np.ndarray):
-        user_ids, movie_ids = pairs
-    else:
-        array = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-        user_ids, movie_ids = array[:, 0], array[:, 1]
-    u, u_ok = _positions(np.asarray(run.user_ids, dtype=np.int64), np.asarray(user_ids, dtype=np.int64))
-    m, m_ok = _positions(np.asarray(run.movie_ids, dtype=np.int64), np.asarray(movie_ids, dtype=np.int64))
-    keep = u_ok & m_ok
-    u_t = torch.from_numpy(u[keep])
-    m_t = torch.from_numpy(m[keep])
-    order = torch.argsort(u_t, stable=True)
-    return u_t[order], m_t[order]
-
-
-def _positions(known: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Index of each of ``ids`` in ``known`` (any order, no repeats), and whether it is there."""
-    order = np.argsort(known, kind="stable")
-    ranked = known[order]
-    pos = np.minimum(np.searchsorted(ranked, ids), max(len(ranked) - 1, 0))
-    found = (ranked[pos] == ids) if len(ranked) else np.zeros(len(ids), dtype=bool)
-    return order[pos] if len(ranked) else pos, found
-
-
 def read_rated(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
     """Every rated ``(userId, movieId)`` pair in the graph, as two parallel int64 arrays.
 
@@ -238,57 +139,6 @@ def read_rated(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(users, dtype=np.int64), np.frombuffer(movies, dtype=np.int64)
 
 
-@torch.no_grad()
-def top_k(
-    run: ScoringRun,
-    rated: tuple[Tensor, Tensor],
-    k: int = DEFAULT_K,
-    user_index: Tensor | None = None,
-    exclude_movies: Tensor | None = None,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> Iterator[TopK]:
-    """Score users chunk by chunk and yield each chunk's top-``k`` unrated movies.
-
-    Args:
-        run (ScoringRun): The trained run.
-        rated (tuple[Tensor, Tensor]): Rated pairs from :func:`rated_index` (sorted by user).
-        k (int): Movies per user. (default: ``20``)
-        user_index (Tensor, optional): The users to score. (default: all of the run's)
-        exclude_movies (Tensor, optional): Movie indices never to recommend (bool mask ``[M]``).
-        chunk_size (int): Users scored at once. (default: ``1024``)
-
-    Yields:
-        TopK: One chunk's users, best movies and scores.
-    """
-    n_movies = len(run.movie_ids)
-    k = min(k, n_movies)
-    if user_index is None:
-        user_index = torch.arange(len(run.user_ids))
-    rated_users, rated_movies = rated
-    for start in range(0, len(user_index), chunk_size):
-        users = user_index[start : start + chunk_size]
-        scores = run.score(users).float()
-        if scores.shape != (len(users), n_movies):
-            raise WritebackError(
-                f"run {run.run_id} scored {tuple(scores.shape)} for {len(users)} users and {n_movies} movies"
-            )
-        scores = scores.masked_fill(torch.isnan(scores), -math.inf)  # a copy: never write into the run's tensors
-        # each user's rated movies are one slice of the user-sorted pair list
-        lo = torch.searchsorted(rated_users, users)
-        hi = torch.searchsorted(rated_users, users, right=True)
-        counts = hi - lo
-        n_rated = int(counts.sum())
-        if n_rated > 0:
-            rows = torch.repeat_interleave(torch.arange(len(users)), counts)
-            starts = torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
-            cols = rated_movies[torch.repeat_interleave(lo, counts) + torch.arange(n_rated) - starts]
-            scores[rows, cols] = -math.inf
-        if exclude_movies is not None:
-            scores[:, exclude_movies] = -math.inf
-        best_scores, best_movies = torch.topk(scores, k, dim=1)
-        yield TopK(users=users, movies=best_movies, scores=best_scores)
-
-
 def write_back(
     graph: Graph,
     run: ScoringRun,
@@ -297,7 +147,7 @@ def write_back(
     embedding_batch_size: int = DEFAULT_EMBEDDING_BATCH_SIZE,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     delete_batch_size: int = DEFAULT_DELETE_BATCH_SIZE,
-    progress: Progress | None = None,
+    progress: ProgressFactory | None = None,
     workers: int = DEFAULT_WORKERS,
 ) -> WritebackResult:
     """Write ``run``'s recommendations and embeddings into Neo4j and make it the active run.
@@ -313,7 +163,7 @@ def write_back(
         chunk_size (int): Users scored at once (bounds memory). (default: ``1024``)
         delete_batch_size (int): Relationships per transaction when deleting the old run's.
             (default: ``10000``)
-        progress (Progress, optional): Progress callbacks. (default: none)
+        progress (ProgressFactory, optional): Makes one progress bar per phase. (default: none)
         workers (int): Write transactions in flight at once; batches hold disjoint users and
             write in movieId order, so they neither duplicate nor deadlock. (default: ``3``)
 
@@ -333,6 +183,7 @@ def write_back(
     started = time.perf_counter()
     result = WritebackResult(run_id=run.run_id, k=k)
     steps = _Steps(result.step_seconds)
+    phases = Phases(progress)
     step = steps.start("preparing")
     try:
         user_emb, movie_emb = _checked_embeddings(run)
@@ -369,7 +220,7 @@ def write_back(
         step = steps.start("staging embeddings")
         write_started = time.perf_counter()
         result.embeddings = _stage_embeddings(graph, run, user_emb, movie_emb, user_in_graph, movie_in_graph,
-                                              embedding_batch_size, progress, workers)
+                                              embedding_batch_size, phases, workers)
 
         step = steps.start("writing recommendations")
         todo = torch.tensor(
@@ -378,10 +229,9 @@ def write_back(
         result.resumed_users = len(done)
         if done:
             logger.info("run %s: resuming, %s users already written", run.run_id, len(done))
-        if progress is not None:
-            progress.phase("recommendations", len(todo) * min(k, len(run.movie_ids)))
+        phases.start("recommendations", len(todo) * min(k, len(run.movie_ids)))
         scoring = [0.0]
-        counter = _RowCounter(progress)
+        counter = _RowCounter(phases)
         rows = _recommendation_rows(run, rated, k, todo, ~movie_in_graph, chunk_size, scoring, counter)
         graph.write_batches(cypher.load("write_recommendations"), rows, batch_size=batch_size,
                             on_batch=counter.batch, workers=workers, runId=run.run_id)
@@ -402,13 +252,11 @@ def write_back(
         logger.info("run %s is active (replaced %s)", run.run_id, result.previous_run_ids or "nothing")
 
         step = steps.start("indexing embeddings")
-        if progress is not None:
-            progress.phase("vector indexes", 0)
+        phases.start("vector indexes", 0)
         ensure_vector_indexes(graph, result.dimensions)
 
         step = steps.start("deleting replaced recommendations")
-        if progress is not None:
-            progress.phase("cleanup", 0)
+        phases.start("cleanup", 0)
         summary = graph.run_autocommit(cypher.load("delete_stale_recommendations"), runId=run.run_id,
                                        batchSize=delete_batch_size)
         result.deleted = summary.counters.relationships_deleted
@@ -422,34 +270,12 @@ def write_back(
                if step in {"indexing embeddings", "deleting replaced recommendations"}
                else "The previous run stays active; rerun the writeback to finish.")
         ) from e
+    finally:
+        phases.close()
     steps.start("done")
     result.total_s = time.perf_counter() - started
     logger.info("writeback of %s: %s", run.run_id, ", ".join(f"{k} {v:.2f} s" for k, v in result.step_seconds.items()))
     return result
-
-
-def ensure_vector_indexes(graph: Graph, dimensions: int, timeout_s: int = INDEX_TIMEOUT_S) -> None:
-    """Create the cosine vector indexes for ``dimensions``, recreating ones of other dimensions, and wait.
-
-    Args:
-        graph (Graph): The database.
-        dimensions (int): Embedding size.
-        timeout_s (int): Seconds to wait for the indexes to come ONLINE. (default: ``300``)
-
-    Raises:
-        WritebackError: If the indexes are not ONLINE in time.
-    """
-    existing = {r["name"]: r["dimensions"] for r in graph.read(cypher.load("show_vector_indexes"))}
-    if any(d != dimensions for d in existing.values()):
-        logger.info("vector indexes have dimensions %s; recreating them for %s", existing, dimensions)
-        for statement in cypher.statements("drop_vector_indexes"):
-            graph.write(statement)
-    for statement in cypher.statements("create_vector_indexes"):
-        graph.write(statement, dimensions=dimensions)
-    graph.write("CALL db.awaitIndexes($timeout)", timeout=timeout_s)
-    states = {r["name"]: r["state"] for r in graph.read(cypher.load("show_vector_indexes"))}
-    if set(states.values()) != {"ONLINE"} or len(states) != 2:
-        raise WritebackError(f"vector indexes not ONLINE after {timeout_s} s: {states}")
 
 
 class _Steps:
@@ -471,8 +297,8 @@ class _Steps:
 class _RowCounter:
     """Counts relationships per committed batch: rows are per user, progress is per relationship."""
 
-    def __init__(self, progress: Progress | None) -> None:
-        self.progress = progress
+    def __init__(self, phases: Phases) -> None:
+        self.phases = phases
         self.rows = 0
         self.empty_users: set[int] = set()
         self.pending: deque[int] = deque()
@@ -485,8 +311,7 @@ class _RowCounter:
     def batch(self, users: int) -> None:
         rows = sum(self.pending.popleft() for _ in range(users))
         self.rows += rows
-        if self.progress is not None:
-            self.progress.advance(rows)
+        self.phases.advance(rows)
 
 
 def _checked_embeddings(run: ScoringRun) -> tuple[Tensor, Tensor]:
@@ -507,11 +332,10 @@ def _checked_embeddings(run: ScoringRun) -> tuple[Tensor, Tensor]:
 
 def _stage_embeddings(
     graph: Graph, run: ScoringRun, user_emb: Tensor, movie_emb: Tensor, user_ok: Tensor, movie_ok: Tensor,
-    batch_size: int, progress: Progress | None, workers: int,
+    batch_size: int, phases: Phases, workers: int,
 ) -> int:
     total = int(user_ok.sum()) + int(movie_ok.sum())
-    if progress is not None:
-        progress.phase("embeddings", total)
+    phases.start("embeddings", total)
     written = 0
     for query, key, ids, emb, ok in (
         ("stage_user_embeddings", "userId", run.user_ids, user_emb, user_ok),
@@ -522,7 +346,7 @@ def _stage_embeddings(
         rows = ({key: ids[i], "embedding": vectors[i]} for i in index)
         written += graph.write_batches(
             cypher.load(query), rows, batch_size=batch_size, runId=run.run_id, workers=workers,
-            on_batch=progress.advance if progress is not None else None,
+            on_batch=phases.advance,
         )
     return written
 

@@ -25,8 +25,8 @@ import urllib.request
 from pathlib import Path
 
 from movierec.core.errors import IngestError
+from movierec.core.progress import ProgressFactory
 from movierec.core.settings import cache_home
-from movierec.ingest.load import ProgressFactory
 from movierec.ingest.movielens import DATASETS
 
 logger = logging.getLogger(__name__)

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,7 @@ from movierec import cypher
 from movierec.core import schema
 from movierec.core.db import Graph, count_by_label, count_by_type
 from movierec.core.errors import IngestError, Neo4jUnavailable
+from movierec.core.progress import Bar, ProgressFactory
 from movierec.ingest.movielens import Release, read_release
 
 logger = logging.getLogger(__name__)
@@ -59,18 +60,6 @@ shared Movie nodes (they did, often, in file order); a rare deadlock left (e.g. 
 retried by the driver's managed transactions."""
 PARALLEL_PHASES = frozenset({"movies", "users", "ratings", "tags"})
 PHASES = ("genres", "movies", "users", "ratings", "tags")
-
-
-class Progress(Protocol):
-    """What a progress bar needs to offer (a ``tqdm`` does)."""
-
-    def update(self, n: int = 1) -> bool | None: ...
-
-    def close(self) -> None: ...
-
-
-ProgressFactory = Callable[[str, int], Progress]
-"""Makes one progress bar per phase, given the phase name and its total rows."""
 
 
 @dataclass(frozen=True)
@@ -269,7 +258,7 @@ def _rating_groups(ratings: pd.DataFrame, batch_size: int) -> Iterator[list[dict
         yield batch
 
 
-def _updater(bar: Progress | None) -> Callable[[int], None] | None:
+def _updater(bar: Bar | None) -> Callable[[int], None] | None:
     if bar is None:
         return None
 

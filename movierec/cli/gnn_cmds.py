@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from movierec.cli.options import neo4j_options, quiet_option
+from movierec.cli.options import neo4j_options, quiet_option, stack
 from movierec.core.settings import Neo4jSettings
 
 COMMANDS: list[click.Command] = []
@@ -46,7 +46,7 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         fields.update({k: v for k, v in explicit.items() if v is not None})
         return func(*args, where=SubgraphFilter(**fields), **kwargs)
 
-    options = [
+    return stack([
         click.option("--where", "where_text", metavar="EXPR",
                      help="Subgraph filter, clauses joined by 'and': year >= 2000, genre in (Comedy, Drama), "
                           "user in (1,2), rated >= 2015-01-01, rated < 2016-01-01. Values become Cypher parameters."),
@@ -56,10 +56,7 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--users", metavar="IDS", help="Only these userIds, comma-separated."),
         click.option("--rated-after", metavar="DATE", help="Ratings at or after this date (ISO, UTC)."),
         click.option("--rated-before", metavar="DATE", help="Ratings before this date (ISO, UTC)."),
-    ]
-    for option in reversed(options):
-        wrapper = option(wrapper)
-    return wrapper
+    ])(wrapper)
 
 
 def _export(settings: Neo4jSettings, where: Any, quiet: bool) -> tuple[Any, Any]:

@@ -2,38 +2,22 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
-from tqdm import tqdm
 
-from movierec.cli.options import neo4j_options, quiet_option
+from movierec.cli.options import neo4j_options, progress_bars, quiet_option
 from movierec.core.db import connect
 from movierec.core.settings import Neo4jSettings
 from movierec.ingest.load import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_WORKERS,
     IngestSummary,
-    Progress,
-    ProgressFactory,
     ingest_release,
 )
 from movierec.ingest.movielens import DATASETS
 
 COMMANDS: list[click.Command] = []
-
-
-def ingest_bars(quiet: bool, unit: str = " rows", width: int = 8) -> ProgressFactory | None:
-    """One tqdm bar per ingest phase (rate shown), on stderr; ``None`` when ``quiet``."""
-    if quiet:
-        return None
-
-    def make(phase: str, total: int) -> Progress:
-        return tqdm(total=total or None, desc=f"{phase:>{width}}", unit=unit, unit_scale=True, file=sys.stderr,
-                    dynamic_ncols=True)
-
-    return make
 
 
 def _echo_summary(summary: IngestSummary) -> None:
@@ -82,14 +66,14 @@ def ingest(path: Path | None, download: str | None, dataset: str | None, batch_s
     if download is not None:
         from movierec.ingest.download import download_release
 
-        path = download_release(download, cache_dir=cache_dir, progress=ingest_bars(quiet, unit="B"))
+        path = download_release(download, cache_dir=cache_dir, progress=progress_bars(quiet, unit="B", width=8))
         dataset = dataset or download
     assert path is not None
     with connect(settings) as graph:
         if not quiet:
             click.echo(f"reading and validating {path} ...", err=True)
         summary = ingest_release(graph, path, dataset=dataset, batch_size=batch_size, workers=workers,
-                                 progress=ingest_bars(quiet))
+                                 progress=progress_bars(quiet, width=8))
     _echo_summary(summary)
 
 

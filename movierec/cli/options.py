@@ -1,19 +1,34 @@
-"""Options shared by the commands that talk to Neo4j."""
+"""Options and helpers shared by the command modules: Neo4j connection options, --quiet, progress bars."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
+from tqdm import tqdm
 
+from movierec.core.progress import Bar, ProgressFactory
 from movierec.core.settings import Neo4jSettings
 
 Command = Callable[..., Any]
+Decorator = Callable[[Command], Command]
 
 
-def neo4j_options_named(user_flag: str = "--user") -> Callable[[Command], Command]:
+def stack(options: Sequence[Decorator]) -> Decorator:
+    """Apply ``options`` to a command in the order listed (the first shows first in ``--help``)."""
+
+    def decorate(func: Command) -> Command:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+def neo4j_options_named(user_flag: str = "--user") -> Decorator:
     """Add --uri, the Neo4j user option, --password and --database; the command receives ``settings``.
 
     Args:
@@ -33,7 +48,7 @@ def neo4j_options_named(user_flag: str = "--user") -> Callable[[Command], Comman
             settings = Neo4jSettings.resolve(uri=uri, user=neo4j_user, password=password, database=database)
             return func(*args, settings=settings, **kwargs)
 
-        options = [
+        return stack([
             click.option("--uri", envvar="NEO4J_URI", show_envvar=True,
                          help="Bolt URI. [default: the local server]"),
             click.option(user_flag, "neo4j_user", envvar="NEO4J_USERNAME", show_envvar=True, help=user_help),
@@ -41,10 +56,7 @@ def neo4j_options_named(user_flag: str = "--user") -> Callable[[Command], Comman
                          help="Password. [default: the local server's]"),
             click.option("--database", envvar="NEO4J_DATABASE", show_envvar=True,
                          help="Database. [default: neo4j]"),
-        ]
-        for option in reversed(options):
-            wrapper = option(wrapper)
-        return wrapper
+        ])(wrapper)
 
     return decorate
 
@@ -53,3 +65,15 @@ neo4j_options = neo4j_options_named("--user")
 """--uri/--user/--password/--database; the command receives ``settings: Neo4jSettings``."""
 
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or progress messages.")
+
+
+def progress_bars(quiet: bool, unit: str = " rows", width: int = 15) -> ProgressFactory | None:
+    """One tqdm bar per phase (with its rate), on stderr; ``None`` when ``quiet``."""
+    if quiet:
+        return None
+
+    def make(phase: str, total: int) -> Bar:
+        return tqdm(total=total or None, desc=f"{phase:>{width}}", unit=unit, unit_scale=True, file=sys.stderr,
+                    dynamic_ncols=True)
+
+    return make

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from neo4j.graph import Path as GraphPath
 
 from movierec import cypher
-from movierec.cli import cli, query_cmds
+from movierec.cli import cli, run_cmds
 from movierec.core.db import Graph
 from movierec.gnn.writeback import write_back
 from tests.gnn.test_writeback import FixedRun, expected_top_k, make_graph, users_and_movies
@@ -204,7 +204,7 @@ def test_writeback_and_score_commands(graph: Graph, neo4j_env: dict[str, str], t
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     rated = make_graph(graph)
     run = FixedRun("run-cli", *users_and_movies(), seed=5, path=tmp_path)
-    monkeypatch.setattr(query_cmds, "_load_run", lambda path: run)  # the GNN's own loader is tested in gnn
+    monkeypatch.setattr(run_cmds, "_load_run", lambda path: run)  # the GNN's own loader is tested in gnn
     code, out = invoke(["writeback", str(tmp_path), "--k", "4", "--batch-size", "7", "-q"], neo4j_env)
     assert code == 0, out
     recs = 3 + 29 * 4  # user 100 has only three unrated movies

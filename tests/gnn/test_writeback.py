@@ -27,7 +27,8 @@ from movierec import cypher
 from movierec.core.db import Graph, connect
 from movierec.core.errors import WritebackError
 from movierec.core.settings import Neo4jSettings
-from movierec.gnn.writeback import Progress, rated_index, top_k, write_back
+from movierec.gnn.topk import rated_index, top_k
+from movierec.gnn.writeback import write_back
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -132,6 +133,32 @@ def users_and_movies(n_users: int = N_USERS, n_movies: int = N_MOVIES) -> tuple[
     return [100 + u for u in reversed(range(n_users))], [1000 + m for m in range(n_movies)]
 
 
+
+class RecordingBars:
+    """A progress factory that records each phase and every step (the shape of a tqdm factory)."""
+
+    def __init__(self) -> None:
+        self.phases: list[tuple[str, int]] = []
+        self.advanced = 0
+        self.closed = 0
+
+    def __call__(self, phase: str, total: int) -> RecordingBars:
+        self.phases.append((phase, total))
+        return self
+
+    def update(self, n: int = 1) -> None:
+        self.advanced += n
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+class SlowBars(RecordingBars):
+    """Sleeps 0.1 s at every committed batch, so a writer can be killed in the middle."""
+
+    def update(self, n: int = 1) -> None:
+        time.sleep(0.1)
+
 def test_top_k_masks_rated_movies_and_matches_brute_force() -> None:
     user_ids, movie_ids = users_and_movies()
     run = FixedRun("r", user_ids, movie_ids, seed=3)
@@ -160,11 +187,8 @@ def test_top_k_pads_with_minus_infinity_when_few_movies_are_left() -> None:
 def test_write_back_writes_each_users_top_k_unrated_movies(graph: Graph) -> None:
     rated = make_graph(graph)
     run = FixedRun("run-a", *users_and_movies(), seed=5)
-    phases: list[tuple[str, int]] = []
-    advanced = [0]
-    result = write_back(graph, run, k=5, batch_size=4, embedding_batch_size=16,
-                        progress=Progress(phase=lambda name, total: phases.append((name, total)),
-                                          advance=lambda n: advanced.__setitem__(0, advanced[0] + n)))
+    bars = RecordingBars()
+    result = write_back(graph, run, k=5, batch_size=4, embedding_batch_size=16, progress=bars)
 
     recs = written(graph, "run-a")
     expected = expected_top_k(run, rated, 5)
@@ -181,9 +205,10 @@ def test_write_back_writes_each_users_top_k_unrated_movies(graph: Graph) -> None
             assert predicted == pytest.approx(0.5 + 4.5 / (1 + math.exp(-dot)), abs=1e-5)
     assert graph.read("MATCH (u:User)-[:RATED]->(m)<-[:RECOMMENDED]-(u) RETURN count(*) AS n")[0]["n"] == 0
     assert result.users == N_USERS
-    assert result.recommendations == 3 + (N_USERS - 1) * 5 == advanced[0] - N_USERS - N_MOVIES
+    assert result.recommendations == 3 + (N_USERS - 1) * 5 == bars.advanced - N_USERS - N_MOVIES
     assert result.embeddings == N_USERS + N_MOVIES
-    assert [p[0] for p in phases] == ["embeddings", "recommendations", "vector indexes", "cleanup"]
+    assert bars.closed == len(bars.phases)
+    assert [p[0] for p in bars.phases] == ["embeddings", "recommendations", "vector indexes", "cleanup"]
     assert result.previous_run_ids == [] and result.deleted == 0 and result.dimensions == 8
 
     (model_run,) = graph.read("MATCH (r:ModelRun) RETURN r {.*} AS r")
@@ -257,7 +282,7 @@ def slow_writer_main() -> None:
     run = FixedRun("run-b", *users_and_movies(SLOW_USERS), seed=6, dims=4)
     with connect(settings) as graph:
         write_back(graph, run, k=5, batch_size=1, embedding_batch_size=10,
-                   progress=Progress(phase=lambda _n, _t: None, advance=lambda _n: time.sleep(0.1)))
+                   progress=SlowBars())
 
 
 def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
