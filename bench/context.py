@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import cypher as bench_cypher
 from bench.datasets import Dataset
 from bench.server import BenchServer, ServerOptions, bench_root
 
@@ -74,7 +75,7 @@ class Context:
         server = self.graph_server()
         if server.external:
             with server.connect() as graph:
-                rated = graph.read("MATCH ()-[r:RATED]->() RETURN count(r) AS n")[0]["n"]
+                rated = graph.read(bench_cypher.load("count_ratings"))[0]["n"]
             if rated == self.dataset.ratings:
                 return server
         else:

@@ -35,6 +35,7 @@ from bench.server import BenchServer
 from movierec import cypher
 from movierec.core import schema
 from movierec.core.db import Graph, count_by_label, count_by_type
+from movierec.cypher.admin import await_indexes
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def _constraints(graph: Graph) -> float:
     started = time.perf_counter()
     for statement in cypher.statements("create_constraints"):
         graph.write(statement)
-    graph.write("CALL db.awaitIndexes(600)")
+    await_indexes(graph, 600)
     return time.perf_counter() - started
 
 

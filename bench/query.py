@@ -28,6 +28,7 @@ import random
 import time
 from typing import Any
 
+from bench import cypher as bench_cypher
 from bench.context import Context
 from bench.report import Row, StageResult, Target
 from movierec import cypher
@@ -145,10 +146,8 @@ def run(ctx: Context) -> StageResult:
     settings = server.settings()
     password = settings.password or ""
     with server.connect() as graph:
-        users = [r["id"] for r in graph.read(
-            "MATCH (run:ModelRun {active: true}) MATCH (u:User)-[:RECOMMENDED {runId: run.runId}]->() "
-            "RETURN DISTINCT u.userId AS id")]
-        movies = [r["id"] for r in graph.read("MATCH (m:Movie) WHERE m.embedding IS NOT NULL RETURN m.movieId AS id")]
+        sample = graph.read(bench_cypher.load("read_sample_ids"))
+    users, movies = (list(sample[0]["users"]), list(sample[0]["movies"])) if sample else ([], [])
     if not users or not movies:
         if ctx.state.get("query_wrote_run"):
             raise QueryBenchError("the writeback left no active run with recommendations and embeddings")

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from movierec.core.db import Graph, connect
 from movierec.core.settings import Neo4jSettings, state_home
+from movierec.cypher.admin import wipe
 from movierec.server.local import LocalServer
 
 logger = logging.getLogger(__name__)
@@ -147,10 +148,3 @@ class BenchServer:
             return None
 
 
-def wipe(graph: Graph) -> None:
-    """Delete every node, constraint and index except the token lookups (external server only)."""
-    graph.run_autocommit("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS")
-    for record in graph.read("SHOW CONSTRAINTS YIELD name"):
-        graph.write(f"DROP CONSTRAINT `{record['name'].replace('`', '``')}` IF EXISTS")
-    for record in graph.read("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"):
-        graph.write(f"DROP INDEX `{record['name'].replace('`', '``')}` IF EXISTS")

@@ -83,7 +83,7 @@ def child_train(data_path: str, model: str, minibatch: bool, epochs: int, batch_
 def child_mf(data_path: str, epochs: int) -> dict[str, Any]:
     """In a child: the full-batch MF baseline for ``epochs`` epochs."""
     from movierec.gnn.baselines import matrix_factorization
-    from movierec.gnn.export import MOVIE, RATES, USER
+    from movierec.gnn.hetero import MOVIE, RATES, USER
 
     data, split = _load(data_path)
     ei, r = data[RATES].edge_index, data[RATES].edge_label.float()

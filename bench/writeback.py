@@ -57,7 +57,7 @@ def child_train_run(data_path: str, runs_dir: str, epochs: int) -> dict[str, Any
 
 def child_writeback(uri: str, run_path: str) -> dict[str, Any]:
     """In a child: movierec's writeback of the run."""
-    from movierec.gnn.run import load_run
+    from movierec.gnn.run_dir import load_run
     from movierec.gnn.writeback import write_back
 
     run = load_run(run_path)
@@ -72,7 +72,7 @@ def child_writeback(uri: str, run_path: str) -> dict[str, Any]:
 
 def child_peer(uri: str, run_path: str) -> dict[str, Any]:
     """In a child: the same rows written plainly (timed), then removed (not timed)."""
-    from movierec.gnn.run import load_run
+    from movierec.gnn.run_dir import load_run
 
     run = load_run(run_path)
     user_emb, movie_emb = run.embeddings()

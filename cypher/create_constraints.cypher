@@ -1,3 +1,4 @@
+// movierec: create constraints
 // Uniqueness constraints of the movierec graph (each also creates the index lookups use).
 // Run before loading; idempotent. No parameters.
 CREATE CONSTRAINT user_id IF NOT EXISTS FOR (u:User) REQUIRE u.userId IS UNIQUE;

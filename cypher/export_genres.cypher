@@ -1,3 +1,4 @@
+// movierec: export genres
 // Export: every genre name, sorted (the columns of the movies' genre multi-hot features).
 // Parameters: none.
 MATCH (g:Genre)

@@ -1,9 +1,13 @@
+// movierec: export movies
 // Export: the Movie nodes of the selected subgraph with their features (year, genre names), by movieId.
 // Parameters (null = no restriction):
 //   $min_year  INTEGER       movies released in this year or later
 //   $max_year  INTEGER       movies released in this year or earlier
 //   $genres    LIST<STRING>  movies in at least one of these genres
-// Browser: :param {min_year: 2000, max_year: null, genres: null}
+// In Neo4j Browser set them first:
+//   :param min_year => 2000
+//   :param max_year => null
+//   :param genres => null
 MATCH (m:Movie)
 WHERE ($min_year IS NULL OR m.year >= $min_year)
   AND ($max_year IS NULL OR m.year <= $max_year)

@@ -1,3 +1,4 @@
+// movierec: merge genres
 // Creates the genres of a MovieLens release (idempotent).
 // Parameters: $rows, a list of {name: STRING}.
 //   :param rows => [{name: 'Comedy'}, {name: 'Drama'}]

@@ -1,3 +1,4 @@
+// movierec: merge movies
 // Creates or updates movies and replaces their genre links (idempotent; genres must exist).
 // A movie without genre links yet gets plain CREATEs (nothing to match or delete: a fresh load, and no
 // lock on the shared Genre nodes as MERGE takes); a linked movie has its stale links deleted and the rest MERGEd.

@@ -1,3 +1,4 @@
+// movierec: merge ratings
 // Creates or updates one user's ratings: one RATED per (user, movie); a re-rate replaces rating and timestamp.
 // A user with no RATED yet gets plain CREATEs (a fresh load: nothing to match, no duplicates possible since
 // each batch commits whole); a user already holding ratings goes through MERGE + SET. Idempotent either way.

@@ -1,3 +1,4 @@
+// movierec: merge tags
 // Creates or updates tags: one TAGGED per (user, movie, tag text), with the tag's timestamp. Idempotent.
 // A user without tags yet gets plain CREATEs (a fresh load); a user holding tags goes through MERGE + SET.
 // Users and movies must exist (merge_users, merge_movies run first).

@@ -1,3 +1,4 @@
+// movierec: merge users
 // Creates or updates users (idempotent). Demographics the row leaves null keep what the user already has.
 // Parameters: $rows, a list of {userId: INTEGER, gender: STRING|null, age: INTEGER|null,
 //   occupation: STRING|null, zip: STRING|null}.

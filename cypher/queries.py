@@ -11,10 +11,14 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
+from array import array
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from movierec import cypher
 from movierec.core.db import Graph
@@ -202,3 +206,17 @@ def model_runs(graph: Graph) -> list[dict[str, Any]]:
         row["createdAt"] = row["createdAt"].iso_format() if row["createdAt"] is not None else None
         rows.append(row)
     return rows
+
+
+def read_rated_pairs(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
+    """Every rated ``(userId, movieId)`` pair in the graph, as two parallel int64 arrays.
+
+    Streams one record per user (``cypher/read_rated_pairs.cypher``) into typed arrays: at
+    25M ratings a list of Python tuples would cost gigabytes.
+    """
+    users, movies = array("q"), array("q")
+    for record in graph.stream(cypher.load("read_rated_pairs"), fetch_size=1_000):
+        movie_ids = record["movieIds"]
+        movies.extend(movie_ids)
+        users.extend(itertools.repeat(record["userId"], len(movie_ids)))
+    return np.frombuffer(users, dtype=np.int64), np.frombuffer(movies, dtype=np.int64)

@@ -11,13 +11,13 @@ Each baseline is a :class:`~movierec.gnn.model.LinearScorer` (popularity ranks o
 
 from __future__ import annotations
 
-import copy
 import logging
-import math
 
 import torch
 from torch import Tensor, nn
 
+from movierec.gnn.early_stopping import EarlyStopping
+from movierec.gnn.metrics import rating_metrics
 from movierec.gnn.model import LinearScorer
 
 logger = logging.getLogger(__name__)
@@ -109,7 +109,7 @@ def matrix_factorization(
         model.bm.weight.copy_(start.movie_bias.unsqueeze(1))
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     u, m = edge_index
-    best, best_state, bad = math.inf, copy.deepcopy(model.state_dict()), 0
+    stopper = EarlyStopping(model, patience, lower_is_better=True)
     for _ in range(epochs):
         model.train()
         opt.zero_grad()
@@ -120,15 +120,12 @@ def matrix_factorization(
         loss.backward()
         opt.step()
         with torch.no_grad():
-            val = float((model(*val_edge_index).clamp(lo, hi) - val_ratings).pow(2).mean().sqrt()) \
-                if val_ratings.numel() else float(loss)
-        if val < best - 1e-5:
-            best, best_state, bad = val, copy.deepcopy(model.state_dict()), 0
-        else:
-            bad += 1
-            if bad >= patience:
-                break
-    model.load_state_dict(best_state)
+            val = (rating_metrics(model(*val_edge_index).clamp(lo, hi), val_ratings)["rmse"]
+                   if val_ratings.numel() else float(loss))
+        if stopper.step(val):
+            break
+    stopper.restore()
+    best = stopper.best
     logger.info("MF: best validation RMSE %.4f", best)
     return LinearScorer(model.p.weight.detach().clone(), model.q.weight.detach().clone(),
                         model.bu.weight.detach().squeeze(-1).clone(), model.bm.weight.detach().squeeze(-1).clone(),

@@ -17,7 +17,7 @@ from movierec.core.text import format_table
 from movierec.gnn import baselines
 from movierec.gnn.metrics import ranking_metrics, rating_metrics
 from movierec.gnn.model import LinearScorer
-from movierec.gnn.run import TrainedRun
+from movierec.gnn.run_dir import TrainedRun
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def evaluate_run(run: TrainedRun, mf_epochs: int = 300) -> Evaluation:
         NotFoundError: The run directory has no saved split.
     """
     edge_index, rating, split = run.split()
-    k = int(run.config.get("k", 10))
+    k = run.config.k
     num_users, num_movies = len(run.user_ids), len(run.movie_ids)
     train_ei, train_r = edge_index[:, split.train], rating[split.train]
     val_ei, val_r = edge_index[:, split.val], rating[split.val]
@@ -94,7 +94,7 @@ def evaluate_run(run: TrainedRun, mf_epochs: int = 300) -> Evaluation:
     bias = baselines.bias(train_ei, train_r, num_users, num_movies)
     results["bias"] = measure(bias, bias)
     mf = baselines.matrix_factorization(train_ei, train_r, val_ei, val_r, num_users, num_movies, epochs=mf_epochs,
-                                        seed=int(run.config.get("seed", 0)))
+                                        seed=run.config.seed)
     results["mf"] = measure(mf, mf)
     results["popularity"] = measure(baselines.popularity(train_ei, num_users, num_movies), None)
     with torch.no_grad():

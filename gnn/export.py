@@ -20,8 +20,9 @@ is the ``i``-th smallest id); :func:`id_mapping` turns them into dicts.
 Ratings are streamed from the database (:meth:`movierec.core.db.Graph.stream`) one record per user,
 holding that user's movie ids, ratings and timestamps as three lists (``cypher/export_ratings.cypher``),
 straight into typed arrays; the result is never materialised as a list of records. A list element
-costs the driver a fraction of what a record costs, so this reads about 6x faster than one record
-per rating (measured in ``bench/export.py``; 10x with ``neo4j-rust-ext``).
+costs the driver a fraction of what a record costs: on a 1M-rating release the whole export ran 4.5x
+faster than a bare scan of one record per rating with the pure-Python driver, 10.8x with ``neo4j-rust-ext``
+(``python -m bench export``, BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -43,14 +44,11 @@ from movierec import cypher
 from movierec.core.db import Graph
 from movierec.core.errors import ExportError, NotFoundError
 from movierec.gnn.config import SubgraphFilter
+from movierec.gnn.hetero import MOVIE, RATES, REV_RATES, USER
 from movierec.gnn.ids import positions
 
 logger = logging.getLogger(__name__)
 
-USER = "user"
-MOVIE = "movie"
-RATES = (USER, "rates", MOVIE)
-REV_RATES = (MOVIE, "rev_rates", USER)
 
 
 @dataclass(frozen=True)

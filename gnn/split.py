@@ -16,10 +16,11 @@ import numpy as np
 import torch
 from torch_geometric.data import HeteroData
 
-from movierec.core.errors import NotFoundError, TrainError
+from movierec.core.errors import IngestError, NotFoundError, TrainError
 from movierec.gnn.config import SplitConfig
-from movierec.gnn.export import MOVIE, RATES, REV_RATES, USER
+from movierec.gnn.hetero import MOVIE, RATES, REV_RATES, USER
 from movierec.gnn.ids import positions
+from movierec.ingest.movielens import LineError, read_ratings_file
 
 logger = logging.getLogger(__name__)
 
@@ -157,36 +158,32 @@ def message_graph(data: HeteroData, edges: torch.Tensor) -> HeteroData:
 def read_test_pairs(path: str | Path) -> torch.Tensor:
     """Read the (userId, movieId) pairs of a ratings file in any MovieLens format.
 
-    Uses the ingest stage's reader (:mod:`movierec.ingest.movielens`) when it is available; otherwise
-    recognises ``ratings.csv`` (header ``userId,movieId,...``), ``u.data``/``u1.test``
-    (tab-separated) and ``ratings.dat`` (``::``-separated).
+    Uses the ingest stage's reader, :func:`movierec.ingest.movielens.read_ratings_file`: ``ratings.csv``
+    (header ``userId,movieId,rating,timestamp``), ``u.data``/``u1.test`` (tab-separated) or ``ratings.dat``
+    (``::``-separated), every line checked as on ingest (four fields, numbers, positive ids, half-star
+    ratings, timestamps, no (user, movie) pair twice).
 
     Args:
         path (str | Path): The file.
 
     Returns:
-        torch.Tensor: ``[2, N]`` int64 (userId, movieId) pairs.
+        torch.Tensor: ``[2, N]`` int64 (userId, movieId) pairs, in file order.
 
     Raises:
         NotFoundError: The file does not exist.
-        TrainError: A line cannot be parsed (the message names file and line).
+        TrainError: The file cannot be read, holds no ratings, or a line is bad (the message names the
+            file, and the line: ``u1.test:7: not a MovieLens rating line: rating 6 is out of range ...``).
     """
     path = Path(path)
     if not path.is_file():
         raise NotFoundError(f"no ratings file at {path}")
-    users: list[int] = []
-    movies: list[int] = []
-    with path.open(encoding="utf-8", errors="replace") as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line or (lineno == 1 and line.lower().startswith("userid")):
-                continue
-            parts = line.split("::") if "::" in line else line.split("\t") if "\t" in line else line.split(",")
-            try:
-                users.append(int(parts[0]))
-                movies.append(int(parts[1]))
-            except (ValueError, IndexError) as e:
-                raise TrainError(f"{path}:{lineno}: not a MovieLens rating line: {line[:60]!r}") from e
-    if not users:
-        raise TrainError(f"{path} holds no ratings")
-    return torch.tensor([users, movies], dtype=torch.long)
+    try:
+        ratings = read_ratings_file(path)
+    except LineError as e:
+        if e.line is None:
+            raise TrainError(f"{path}: {e.reason}") from e
+        raise TrainError(f"{path}:{e.line}: not a MovieLens rating line: {e.reason}") from e
+    except IngestError as e:
+        raise TrainError(f"cannot read {path}: {e}") from e
+    pairs = ratings[["userId", "movieId"]].to_numpy(dtype=np.int64).T
+    return torch.from_numpy(np.ascontiguousarray(pairs))

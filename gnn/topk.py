@@ -32,7 +32,7 @@ class ScoringRun(Protocol):
         run_id (str): Unique id of the run; becomes ``ModelRun.runId`` and ``RECOMMENDED.runId``.
         path (Path): The run's folder.
         model (str): Model name, e.g. ``"lightgcn"``.
-        config (dict): Hyper-parameters (saved as ``ModelRun.params``, JSON).
+        config (TrainConfig | dict): Hyper-parameters (saved as ``ModelRun.params``, JSON).
         metrics (dict): Evaluation metrics (saved as ``ModelRun.metrics``, JSON).
         user_ids (list[int]): ``userId`` of each user tensor index.
         movie_ids (list[int]): ``movieId`` of each movie tensor index.
@@ -41,7 +41,7 @@ class ScoringRun(Protocol):
     run_id: str
     path: Path
     model: str
-    config: dict[str, Any]
+    config: Any
     metrics: dict[str, Any]
     user_ids: list[int]
     movie_ids: list[int]
@@ -78,7 +78,7 @@ def rated_index(
     Args:
         run (ScoringRun): The run whose index mapping to use.
         pairs: Rated pairs as Neo4j ids: a sequence of ``(userId, movieId)`` tuples, or two
-            parallel int arrays ``(userIds, movieIds)`` (what :func:`read_rated` returns).
+            parallel int arrays ``(userIds, movieIds)`` (what :func:`movierec.cypher.queries.read_rated_pairs` returns).
 
     Returns:
         tuple[Tensor, Tensor]: User and movie indices (int64), sorted by user index.

@@ -9,9 +9,7 @@ the graph. Messages flow only over the training edges; validation edges pick the
 
 from __future__ import annotations
 
-import copy
 import logging
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,8 +21,9 @@ from torch_geometric.data import HeteroData
 
 from movierec.core.errors import TrainError
 from movierec.gnn.config import TrainConfig
-from movierec.gnn.export import MOVIE, RATES, USER
-from movierec.gnn.metrics import ranking_metrics
+from movierec.gnn.early_stopping import EarlyStopping
+from movierec.gnn.hetero import MOVIE, RATES, USER
+from movierec.gnn.metrics import ranking_metrics, rating_metrics
 from movierec.gnn.model import LightGCNRanker, LinearScorer, RatingHead, SageRating, rating_levels, typed_edge_index
 from movierec.gnn.split import EdgeSplit
 
@@ -75,47 +74,6 @@ def resolve_device(name: str) -> torch.device:
                              "(use --device cpu or auto)")
         return torch.device(name)
     raise TrainError(f"unknown device {name!r} (use auto, cpu or cuda)")
-
-
-class EarlyStopping:
-    """Keeps a copy of the best weights and says when to stop: ``patience`` checks without improving.
-
-    Args:
-        module (torch.nn.Module): The module whose ``state_dict`` is tracked.
-        patience (int): Checks without an improvement before stopping.
-        lower_is_better (bool): ``True`` for losses/RMSE, ``False`` for NDCG and the like.
-        min_delta (float): The smallest change that counts as an improvement. (default: ``1e-5``)
-
-    Example:
-        >>> stopper = EarlyStopping(model, patience=30, lower_is_better=True)
-        >>> for epoch in range(epochs):
-        ...     if stopper.step(validation_rmse()):
-        ...         break
-        >>> best_weights = stopper.restore()
-    """
-
-    def __init__(self, module: torch.nn.Module, patience: int, lower_is_better: bool,
-                 min_delta: float = 1e-5) -> None:
-        self.module = module
-        self.patience = patience
-        self.sign = 1.0 if lower_is_better else -1.0
-        self.min_delta = min_delta
-        self.best = math.inf if lower_is_better else -math.inf
-        self.best_state = copy.deepcopy(module.state_dict())
-        self.bad = 0
-
-    def step(self, value: float) -> bool:
-        """Record one validation value; return whether training should stop."""
-        if self.sign * value < self.sign * self.best - self.min_delta:
-            self.best, self.best_state, self.bad = value, copy.deepcopy(self.module.state_dict()), 0
-            return False
-        self.bad += 1
-        return self.bad >= self.patience
-
-    def restore(self) -> dict[str, Any]:
-        """Load the best weights back into the module and return them."""
-        self.module.load_state_dict(self.best_state)
-        return self.best_state
 
 
 def train(data: HeteroData, split: EdgeSplit, config: TrainConfig,
@@ -211,7 +169,7 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
                                                    movie_x, config, generator, progress)
             model.eval()
             scorer = model.scorer(user_x, movie_x, full_graph)
-            val_rmse = (float((scorer.pairs(*val_ei).clamp(lo, hi) - val_r).pow(2).mean().sqrt())
+            val_rmse = (rating_metrics(scorer.pairs(*val_ei).clamp(lo, hi), val_r)["rmse"]
                         if val_r.numel() else epoch_loss)
             row = {"member": member, "epoch": epoch, "loss": epoch_loss, "val_rmse": val_rmse,
                    "seconds": time.perf_counter() - start}
@@ -366,7 +324,7 @@ def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, v
         loss.backward()
         optimizer.step()
         with torch.no_grad():
-            val = (float((head(eu, em, *val_ei).clamp(lo, hi) - val_r).pow(2).mean().sqrt())
+            val = (rating_metrics(head(eu, em, *val_ei).clamp(lo, hi), val_r)["rmse"]
                    if val_r.numel() else float(loss))
         if stopper.step(val):
             break

@@ -7,6 +7,7 @@ import logging
 from movierec import cypher
 from movierec.core.db import Graph
 from movierec.core.errors import WritebackError
+from movierec.cypher.admin import await_indexes
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def ensure_vector_indexes(graph: Graph, dimensions: int, timeout_s: int = INDEX_
             graph.write(statement)
     for statement in cypher.statements("create_vector_indexes"):
         graph.write(statement, dimensions=dimensions)
-    graph.write("CALL db.awaitIndexes($timeout)", timeout=timeout_s)
+    await_indexes(graph, timeout_s)
     states = {r["name"]: r["state"] for r in graph.read(cypher.load("show_vector_indexes"))}
     if set(states.values()) != {"ONLINE"} or len(states) != 2:
         raise WritebackError(f"vector indexes not ONLINE after {timeout_s} s: {states}")

@@ -41,25 +41,22 @@ for the seconds it takes to rebuild the index; recommendations are not affected.
 Scoring and top-K: :mod:`movierec.gnn.topk`; the vector indexes: :mod:`movierec.gnn.vector_index`.
 
 Example:
-    >>> from movierec.gnn.run import load_run
+    >>> from movierec.gnn.run_dir import load_run
     >>> with connect(Neo4jSettings.resolve()) as graph:
     ...     result = write_back(graph, load_run("runs/lightgcn-..."), k=20)
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import time
-from array import array
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from neo4j import ManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError
@@ -69,6 +66,7 @@ from movierec import cypher
 from movierec.core.db import Graph
 from movierec.core.errors import MovierecError, WritebackError
 from movierec.core.progress import Phases, ProgressFactory
+from movierec.cypher.queries import read_rated_pairs
 from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K, ScoringRun, rated_index, top_k
 from movierec.gnn.vector_index import MAX_DIMENSIONS, ensure_vector_indexes
 
@@ -123,20 +121,6 @@ class WritebackResult:
         """Rows written (relationships + embeddings) per second of writing."""
         rows = self.recommendations + self.embeddings
         return rows / self.writing_s if self.writing_s > 0 else 0.0
-
-
-def read_rated(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
-    """Every rated ``(userId, movieId)`` pair in the graph, as two parallel int64 arrays.
-
-    Streams one record per user (``cypher/read_rated_pairs.cypher``) into typed arrays: at
-    25M ratings a list of Python tuples would cost gigabytes.
-    """
-    users, movies = array("q"), array("q")
-    for record in graph.stream(cypher.load("read_rated_pairs"), fetch_size=1_000):
-        movie_ids = record["movieIds"]
-        movies.extend(movie_ids)
-        users.extend(itertools.repeat(record["userId"], len(movie_ids)))
-    return np.frombuffer(users, dtype=np.int64), np.frombuffer(movies, dtype=np.int64)
 
 
 def write_back(
@@ -207,13 +191,13 @@ def write_back(
         if result.skipped_user_ids or result.skipped_movie_ids:
             logger.warning("run %s: %s users and %s movies are not in the graph; skipped",
                            run.run_id, result.skipped_user_ids, result.skipped_movie_ids)
-        rated = rated_index(run, read_rated(graph))
+        rated = rated_index(run, read_rated_pairs(graph))
         done = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
 
         step = steps.start("recording the run")
         graph.write(
             cypher.load("merge_model_run"), runId=run.run_id, model=run.model,
-            params=json.dumps(run.config, sort_keys=True, default=str),
+            params=json.dumps(_params(run.config), sort_keys=True, default=str),
             metrics=json.dumps(run.metrics, sort_keys=True, default=str), path=str(Path(run.path).resolve()),
         )
 
@@ -385,6 +369,11 @@ def _recommendation_rows(
             ]
             counter.produced(uid, len(recs))
             yield {"userId": uid, "recs": recs}
+
+
+def _params(config: Any) -> Any:
+    """A run's config as JSON-ready data (a config dataclass becomes its dict)."""
+    return config.to_dict() if hasattr(config, "to_dict") else config
 
 
 def _activate(graph: Graph, run_id: str) -> list[str]:

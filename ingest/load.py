@@ -46,6 +46,7 @@ from movierec.core import schema
 from movierec.core.db import Graph, count_by_label, count_by_type
 from movierec.core.errors import IngestError, Neo4jUnavailable
 from movierec.core.progress import Bar, ProgressFactory
+from movierec.cypher.admin import await_indexes
 from movierec.ingest.movielens import Release, read_release
 
 logger = logging.getLogger(__name__)
@@ -100,21 +101,29 @@ def ingest_release(
     progress: ProgressFactory | None = None,
     workers: int = DEFAULT_WORKERS,
 ) -> IngestSummary:
-    """Read, validate and load a MovieLens release into Neo4j.
+    """Read, validate and load a MovieLens release into Neo4j: :func:`read_release`, then :func:`load_release`.
 
     Args:
         graph (Graph): The database to write to.
         path (Path): A release directory or ``.zip``.
         dataset (str, optional): The format, one of :data:`movierec.ingest.movielens.DATASETS`. (default: detected)
-        batch_size (int): Rows per transaction. (default: ``10000``)
-        progress (ProgressFactory, optional): Makes a progress bar per phase. (default: none)
-        workers (int): Write transactions in flight at once (see :data:`DEFAULT_WORKERS`). (default: ``3``)
+        batch_size, progress, workers: As for :func:`load_release`.
 
     Returns:
-        IngestSummary: Counts and timings.
+        IngestSummary: Counts and timings (``seconds`` includes reading).
 
     Raises:
-        IngestError: The input is bad (nothing is written then) or a write failed.
+        IngestError: The input is bad (nothing is written then); ``batch_size`` or ``workers`` is below 1;
+            the server refused to create the constraints or to await their indexes; or a write phase
+            failed, on a server error or a lost connection (rerun the same command to complete the load).
+        Neo4jUnavailable: The server cannot be reached while the constraints are created (nothing is
+            written then) or while the nodes and relationships are counted after the writes.
+        Neo4jAuthError: The server rejects the user (at any step).
+        DatabaseNotFound: The server has no such database (at any step).
+        neo4j.exceptions.Neo4jError: Another server error while counting after the writes (the writes
+            are done then).
+        neo4j.exceptions.DriverError: Another driver error while the constraints are created or while
+            counting after the writes.
     """
     start = time.perf_counter()
     release = read_release(Path(path), dataset)
@@ -137,7 +146,7 @@ def create_constraints(graph: Graph) -> None:
     try:
         for statement in cypher.statements("create_constraints"):
             graph.write(statement)
-        graph.write("CALL db.awaitIndexes(300)")
+        await_indexes(graph)
     except Neo4jError as e:
         raise IngestError(f"cannot create the uniqueness constraints: {e.message}") from e
 
@@ -147,8 +156,8 @@ def load_release(
     release: Release,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: ProgressFactory | None = None,
     workers: int = DEFAULT_WORKERS,
+    progress: ProgressFactory | None = None,
 ) -> IngestSummary:
     """Write an already validated release into Neo4j (see the module docstring).
 
@@ -156,8 +165,8 @@ def load_release(
         graph (Graph): The database to write to.
         release (Release): What :func:`movierec.ingest.movielens.read_release` returned.
         batch_size (int): Rows per transaction. (default: ``10000``)
-        progress (ProgressFactory, optional): Makes a progress bar per phase. (default: none)
         workers (int): Write transactions in flight at once (see :data:`DEFAULT_WORKERS`). (default: ``3``)
+        progress (ProgressFactory, optional): Makes a progress bar per phase. (default: none)
 
     Returns:
         IngestSummary: Counts and timings (``seconds`` excludes reading).

@@ -23,7 +23,8 @@ from movierec.core.db import Graph
 from movierec.core.progress import ProgressFactory
 from movierec.gnn.config import TrainConfig
 from movierec.gnn.export import export_graph
-from movierec.gnn.run import DEFAULT_RUNS_DIR, TrainedRun, train_run
+from movierec.gnn.run import train_run
+from movierec.gnn.run_dir import DEFAULT_RUNS_DIR, TrainedRun
 from movierec.gnn.split import split_edges
 from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K
 from movierec.gnn.train import EpochCallback

@@ -19,7 +19,7 @@ from movierec.core.db import Graph
 from movierec.core.errors import NotFoundError
 from movierec.cypher.queries import active_run
 from movierec.gnn.ids import positions
-from movierec.gnn.run import TrainedRun, load_run
+from movierec.gnn.run_dir import TrainedRun, load_run
 
 
 @dataclass

@@ -5,7 +5,8 @@
 #   ./scripts/test.sh [pytest args...]
 #
 # Uses NEO4J_URI instead of starting a server when it is set. Integration tests fail
-# (never skip) when no Neo4j can be had: MOVIEREC_REQUIRE_NEO4J=1.
+# (never skip) when no Neo4j can be had (MOVIEREC_REQUIRE_NEO4J=1) and when the real
+# ml-latest-small is missing from $MOVIELENS_DIR (MOVIEREC_REQUIRE_DATA=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ echo "== ruff"; ruff check .
 echo "== mypy"; mypy
 
 export MOVIEREC_REQUIRE_NEO4J=1
+export MOVIEREC_REQUIRE_DATA="${MOVIEREC_REQUIRE_DATA:-1}"
 export MOVIELENS_DIR="${MOVIELENS_DIR:-$(cd .. && pwd)/shared/datasets}"
 
 if [ -z "${NEO4J_URI:-}" ]; then

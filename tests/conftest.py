@@ -24,6 +24,7 @@ import pytest
 from movierec.core.db import Graph, connect
 from movierec.core.errors import MovierecError
 from movierec.core.settings import Neo4jSettings
+from movierec.cypher.admin import wipe
 from movierec.server.local import LocalServer
 
 NEO4J_IMAGE = "neo4j:5.26-community"
@@ -76,17 +77,6 @@ def neo4j_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Neo4jSe
         yield Neo4jSettings(uri=server.bolt_uri(), password=password)
     finally:
         server.stop()
-
-
-def wipe(graph: Graph) -> None:
-    """Delete every node, constraint and index (except the built-in token lookups)."""
-    # relationships first, in batches: one node's DETACH DELETE of a dense node can exhaust the memory pool
-    graph.run_autocommit("MATCH ()-[r]->() CALL (r) { DELETE r } IN TRANSACTIONS OF 50000 ROWS")
-    graph.run_autocommit("MATCH (n) CALL (n) { DELETE n } IN TRANSACTIONS OF 50000 ROWS")
-    for record in graph.read("SHOW CONSTRAINTS YIELD name"):
-        graph.write(f"DROP CONSTRAINT `{record['name'].replace('`', '``')}` IF EXISTS")
-    for record in graph.read("SHOW INDEXES YIELD name, type WHERE type <> 'LOOKUP' RETURN name"):
-        graph.write(f"DROP INDEX `{record['name'].replace('`', '``')}` IF EXISTS")
 
 
 @pytest.fixture

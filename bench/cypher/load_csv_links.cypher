@@ -1,3 +1,4 @@
+// movierec: bench load csv links
 // Peer for the ingest benchmark: links.csv (movieId,imdbId,tmdbId) onto existing movies, with LOAD CSV.
 // Parameters: $url (e.g. 'file:///links.csv'), $batch (rows per transaction).
 //   :param url => 'file:///links.csv'

@@ -1,3 +1,4 @@
+// movierec: bench load csv movies
 // Peer for the ingest benchmark: movies.csv (movieId,title,genres) with LOAD CSV, batched server-side.
 // Movie {movieId, title without "(year)", year}, Genre {name}, IN_GENRE; idempotent (MERGE).
 // Run in an auto-commit transaction (CALL { } IN TRANSACTIONS needs one).

@@ -1,3 +1,4 @@
+// movierec: bench load csv ratings
 // Peer for the ingest benchmark: ratings.csv (userId,movieId,rating,timestamp) with LOAD CSV.
 // One RATED per (user, movie), a re-rate replaces the value: idempotent, like movierec's merge_ratings.
 // Parameters: $url (e.g. 'file:///ratings.csv'), $batch (rows per transaction).

@@ -1,3 +1,4 @@
+// movierec: bench load csv tags
 // Peer for the ingest benchmark: tags.csv (userId,movieId,tag,timestamp) with LOAD CSV; idempotent.
 // Parameters: $url (e.g. 'file:///tags.csv'), $batch (rows per transaction).
 //   :param url => 'file:///tags.csv'

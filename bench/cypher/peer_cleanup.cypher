@@ -1,3 +1,4 @@
+// movierec: bench peer cleanup
 // Removes what the writeback peer wrote (bench-only type and properties). Auto-commit transaction.
 // Parameters: $batch (rows per transaction).
 //   :param batch => 10000

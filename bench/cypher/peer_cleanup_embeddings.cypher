@@ -1,3 +1,4 @@
+// movierec: bench peer cleanup embeddings
 // Removes the writeback peer's embedding properties. Auto-commit transaction.
 // Parameters: $batch (rows per transaction).
 //   :param batch => 10000

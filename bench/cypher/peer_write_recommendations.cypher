@@ -1,3 +1,4 @@
+// movierec: bench peer write recommendations
 // Peer for the writeback benchmark: the same top-K rows written plainly, one CREATE per row,
 // without movierec's staging, run tagging and atomic switch. Bench-only relationship type.
 // Parameters: $rows, a list of {userId: INTEGER, movieId: INTEGER, score: FLOAT, rank: INTEGER}.

@@ -1,3 +1,4 @@
+// movierec: bench read recommendations
 // The writeback peer's input: the RECOMMENDED rows of one run, as movierec wrote them.
 // Parameters: $runId (STRING).
 //   :param runId => '20261128-233000-lightgcn'

@@ -41,7 +41,9 @@ def cli(verbose: int) -> None:
     """
     level = {0: logging.WARNING, 1: logging.INFO}.get(verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("neo4j").setLevel(max(level, logging.WARNING))
+    # The driver logs every retry of a transient failure as a WARNING; movierec reports the outcome as one
+    # line of its own, so the driver's own lines show from -v on (-vv: its debug log too).
+    logging.getLogger("neo4j").setLevel({0: logging.ERROR, 1: logging.WARNING}.get(verbose, logging.DEBUG))
 
 
 def _register() -> None:

@@ -167,6 +167,10 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
                                test_file=str(test_ratings) if test_ratings else None)
     try:
         neighbors = tuple(int(v) for v in num_neighbors.split(",")) if num_neighbors else None
+    except ValueError as e:
+        raise click.BadParameter(f"{num_neighbors!r} is not a comma-separated list of integers",
+                                 param_hint="--num-neighbors") from e
+    try:
         config = TrainConfig.for_model(model, seed=seed, device=device, split=split_config,
                                        num_neighbors=neighbors, **hyper)
     except (TypeError, ValueError) as e:
@@ -215,7 +219,7 @@ def evaluate_cmd(run_dir: Path, metrics_out: Path | None, quiet: bool) -> None:
         movierec evaluate runs/20261128-233000-sage --metrics-out metrics.json
     """
     from movierec.gnn.evaluate import evaluate_run
-    from movierec.gnn.run import load_run
+    from movierec.gnn.run_dir import load_run
 
     run = load_run(run_dir)
     if not quiet:

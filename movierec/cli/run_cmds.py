@@ -25,7 +25,7 @@ COMMANDS: list[click.Command] = []
 
 
 def _load_run(path: Path) -> Any:
-    from movierec.gnn.run import load_run
+    from movierec.gnn.run_dir import load_run
 
     return load_run(path)
 

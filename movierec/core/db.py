@@ -31,15 +31,17 @@ class Graph:
     Args:
         driver (neo4j.Driver): An open driver.
         database (str): The database name.
+        uri (str): Where the driver connects (named in error messages). (default: ``"the server"``)
 
     Example:
         >>> with connect(Neo4jSettings.resolve()) as graph:
         ...     graph.read("MATCH (m:Movie) RETURN count(m) AS n")[0]["n"]
     """
 
-    def __init__(self, driver: Driver, database: str) -> None:
+    def __init__(self, driver: Driver, database: str, uri: str = "the server") -> None:
         self.driver = driver
         self.database = database
+        self.uri = uri
 
     def __enter__(self) -> Graph:
         return self
@@ -191,7 +193,7 @@ def _chunks(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mappi
 @contextmanager
 def _translated(graph: Graph | None, settings: Neo4jSettings | None = None) -> Iterator[None]:
     """Turn the driver's connection errors into movierec's errors, leaving query errors alone."""
-    uri = settings.uri if settings else "the server"
+    uri = settings.uri if settings else (graph.uri if graph else "the server")
     database = settings.database if settings else (graph.database if graph else "neo4j")
     try:
         yield
@@ -249,7 +251,7 @@ def connect(settings: Neo4jSettings) -> Graph:
         driver.close()
         raise
     logger.info("connected to %s (%s), database %s", settings.uri, agent, settings.database)
-    return Graph(driver, settings.database)
+    return Graph(driver, settings.database, settings.uri)
 
 
 def check_server_version(agent: str, uri: str) -> None:

@@ -24,7 +24,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -43,6 +42,7 @@ from movierec.core.settings import (
     read_json,
 )
 from movierec.server.jars import NEO4J_VERSION, Echo, find_java, server_jars
+from movierec.server.process import alive, port_open, tail
 
 logger = logging.getLogger(__name__)
 
@@ -56,22 +56,6 @@ _SIZE = re.compile(r"^\d+[kmgKMG]?$")
 
 def _no_echo(message: str) -> None:
     logger.info("%s", message)
-
-
-def port_open(port: int, host: str = "127.0.0.1", timeout: float = 0.5) -> bool:
-    """Whether something accepts TCP connections on ``host:port``."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return f"({path} could not be read)"
 
 
 @dataclass(frozen=True)
@@ -189,11 +173,11 @@ class LocalServer:
             return pid
         return None
 
-    def logs_tail(self, lines: int = 40) -> str:
+    def logstail(self, lines: int = 40) -> str:
         """The last lines of the server's log (and of its console output if the log is empty)."""
-        parts = [f"--- {self.log_file} ---", _tail(self.log_file, lines)]
+        parts = [f"--- {self.log_file} ---", tail(self.log_file, lines)]
         if self.console_file.exists() and self.console_file.stat().st_size:
-            parts += [f"--- {self.console_file} ---", _tail(self.console_file, lines)]
+            parts += [f"--- {self.console_file} ---", tail(self.console_file, lines)]
         return "\n".join(parts)
 
     # -- jars ------------------------------------------------------------------------------
@@ -307,11 +291,11 @@ class LocalServer:
         while not port_open(self.bolt_port):
             if proc.poll() is not None:
                 raise LocalServerError(
-                    f"Neo4j exited with code {proc.returncode} while starting:\n{self.logs_tail()}"
+                    f"Neo4j exited with code {proc.returncode} while starting:\n{self.logstail()}"
                 )
             if time.monotonic() > deadline:
                 self.stop()
-                raise LocalServerError(f"Neo4j did not open Bolt within {timeout:.0f} s:\n{self.logs_tail()}")
+                raise LocalServerError(f"Neo4j did not open Bolt within {timeout:.0f} s:\n{self.logstail()}")
             time.sleep(0.5)
         self._wait_for_auth(password, fresh, deadline)
         self.password_file.write_text(password + "\n")
@@ -343,13 +327,13 @@ class LocalServer:
             except (ServiceUnavailable, SessionExpired, OSError) as e:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise LocalServerError(f"Neo4j did not answer queries in time:\n{self.logs_tail()}") from e
+                    raise LocalServerError(f"Neo4j did not answer queries in time:\n{self.logstail()}") from e
                 time.sleep(0.5)
             except neo4j.exceptions.Neo4jError as e:
                 # the default database may still be starting
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise LocalServerError(f"Neo4j did not become ready: {e}\n{self.logs_tail()}") from e
+                    raise LocalServerError(f"Neo4j did not become ready: {e}\n{self.logstail()}") from e
                 time.sleep(0.5)
 
     def stop(self, timeout: float = 60.0) -> bool:
@@ -366,7 +350,7 @@ class LocalServer:
         except ProcessLookupError:
             return False
         deadline = time.monotonic() + timeout
-        while _alive(pid):
+        while alive(pid):
             if time.monotonic() > deadline:
                 logger.warning("Neo4j (pid %s) did not stop in %.0f s; killing it", pid, timeout)
                 try:
@@ -407,18 +391,3 @@ class LocalServer:
 
     def with_ports(self, bolt_port: int, http_port: int) -> LocalServer:
         return replace(self, bolt_port=bolt_port, http_port=http_port)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # a zombie child of this process counts as gone
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-        return state != "Z"
-    except OSError:
-        return False

@@ -12,10 +12,10 @@ from PIL import Image, ImageStat
 
 from movierec import cypher
 from movierec.core.db import connect
+from movierec.cypher.admin import wipe
 from movierec.gnn.writeback import write_back
 from tests.browser.conftest import BrowserTarget
-from tests.conftest import wipe
-from tests.gnn.test_writeback import FixedRun, expected_top_k, make_graph, users_and_movies
+from tests.fixtures import FixedRun, expected_top_k, make_graph, users_and_movies
 
 TIMEOUT_MS = 60_000
 

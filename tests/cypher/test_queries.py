@@ -10,24 +10,20 @@ import pytest
 from click.testing import CliRunner
 from neo4j.graph import Path as GraphPath
 
+import bench.cypher as bench_cypher
 from movierec import cypher
 from movierec.cli import cli, run_cmds
 from movierec.core.db import Graph
 from movierec.gnn.writeback import write_back
-from tests.gnn.test_writeback import FixedRun, expected_top_k, make_graph, users_and_movies
+from tests.fixtures import FixedRun, expected_top_k, make_graph, users_and_movies
 
-LIBRARY = ["recommend_for_user", "similar_movies", "because_you_rated", "collaborative_filtering",
-           "popular_in_genre", "model_runs"]
-WRITEBACK = ["merge_model_run", "stage_user_embeddings", "stage_movie_embeddings", "write_recommendations",
-             "read_rated_pairs", "read_node_ids", "read_written_users", "activate_run",
-             "delete_stale_recommendations", "clear_staged_embeddings", "create_writeback_indexes",
-             "show_vector_indexes", "create_vector_indexes", "drop_vector_indexes", "read_user", "read_movie",
-             "find_movies_by_title", "read_genres", "read_active_run", "read_pair"]
+QUERIES = [(cypher.LIBRARY, name) for name in cypher.names()]
+QUERIES += [(bench_cypher.LIBRARY, name) for name in bench_cypher.names()]
 
 
-@pytest.mark.parametrize("name", LIBRARY + WRITEBACK)
-def test_each_query_file_documents_itself_and_its_parameters(name: str) -> None:
-    text = cypher.load(name)
+@pytest.mark.parametrize(("library", "name"), QUERIES, ids=[f"{lib.package}.{n}" for lib, n in QUERIES])
+def test_each_query_file_documents_itself_and_its_parameters(library: cypher.QueryLibrary, name: str) -> None:
+    text = library.load(name)
     lines = text.splitlines()
     assert lines[0].startswith("// movierec: ")  # Browser names an imported favorite after its first comment
     header = [line for line in lines if line.startswith("//")]
@@ -37,6 +33,13 @@ def test_each_query_file_documents_itself_and_its_parameters(name: str) -> None:
     assert params <= documented, params - documented
     if not params:
         assert any("Parameters: none" in line or "No parameters" in line for line in header)
+
+
+def test_the_libraries_hold_every_query_the_code_loads() -> None:
+    assert len(cypher.names()) >= 40 and "recommend_for_user" in cypher.names()
+    assert "read_sample_ids" in bench_cypher.names()
+    with pytest.raises(KeyError, match="no query named 'nope' in movierec.cypher"):
+        cypher.load("nope")
 
 
 @pytest.fixture
@@ -86,11 +89,23 @@ def test_recommend_explain_names_the_users_highly_rated_movies(
     graph, run, rated = written
     code, out = invoke(["recommend", "--user", "102", "--k", "2", "--explain", "--format", "json"], neo4j_env)
     assert code == 0, out
+    def genre(movie_id: int) -> str:
+        return "Comedy" if movie_id % 2 == 0 else "Drama"  # make_graph's genres
+
+    liked = sorted(m for u, m in rated if u == 102)
     for row in json.loads(out)["rows"]:
-        assert row["because"], row
-        for b in row["because"]:
-            assert (102, b["movieId"]) in rated and b["yourRating"] == 4.0
-            assert b["sharedGenres"] == (["Comedy"] if row["movieId"] % 2 == 0 else ["Drama"]) or b["coRaters"] > 0
+        rec = row["movieId"]
+        # brute force: every movie user 102 rated (all at 4.0), with its shared genres and co-raters, in
+        # the query's order (co-raters, then shared genres, then movieId); the top two explain the movie
+        expected = []
+        for m in liked:
+            shared = [genre(m)] if genre(m) == genre(rec) else []
+            co = len({u for u, _ in rated if u != 102 and (u, m) in rated and (u, rec) in rated})
+            if shared or co:
+                expected.append((-co, -len(shared), m, shared, co))
+        expected.sort()
+        assert [(b["movieId"], b["yourRating"], b["sharedGenres"], b["coRaters"]) for b in row["because"]] == [
+            (m, 4.0, shared, co) for _, _, m, shared, co in expected[:2]]
 
 
 def test_because_you_rated_returns_paths_from_the_user_to_the_movie(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from movierec.gnn.config import SplitConfig, TrainConfig
-from movierec.gnn.export import MOVIE, RATES, USER
+from movierec.gnn.hetero import MOVIE, RATES, USER
 from movierec.gnn.model import rating_levels
 from movierec.gnn.sampler import NeighborSampler
 from movierec.gnn.split import split_edges

@@ -11,7 +11,8 @@ from torch_geometric.data import HeteroData
 
 from movierec.core.errors import NotFoundError, TrainError
 from movierec.gnn.config import SplitConfig, TrainConfig
-from movierec.gnn.export import RATES, REV_RATES, build_heterodata
+from movierec.gnn.export import build_heterodata
+from movierec.gnn.hetero import RATES, REV_RATES
 from movierec.gnn.split import message_graph, read_test_pairs, split_edges
 from movierec.gnn.train import train
 from tests.gnn import tiny

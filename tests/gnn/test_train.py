@@ -11,11 +11,13 @@ from click.testing import CliRunner
 
 from movierec.cli import cli
 from movierec.core.db import Graph
-from movierec.gnn.run import load_run
+from movierec.gnn.config import SplitConfig, TrainConfig
+from movierec.gnn.rebuild import rebuild
+from movierec.gnn.run_dir import load_run
 from tests.gnn import tiny
 
-FILES = {"config.json", "weights.pt", "ids.json", "scoring.pt", "embeddings.pt", "split.pt", "history.csv",
-         "metrics.json", "curve.png"}
+FILES = {"config.json", "weights.pt", "ids.json", "scoring.pt", "embeddings.pt", "split.pt", "features.pt",
+         "history.csv", "metrics.json", "curve.png"}
 
 
 def _train(env: dict[str, str], runs: Path, *args: str) -> Path:
@@ -35,7 +37,8 @@ def test_train_sage_writes_the_run_directory(graph: Graph, neo4j_env: dict[str, 
     assert {p.name for p in path.iterdir()} == FILES
     run = load_run(path)
     assert (run.model, run.run_id, run.path) == ("sage", path.name, path)
-    assert run.config["hidden"] == 8 and run.config["ensemble"] == 2 and run.config["split"]["seed"] == 1
+    assert run.config == TrainConfig.for_model("sage", hidden=8, ensemble=2, epochs=3, seed=1, device="cpu",
+                                               split=SplitConfig(seed=1))
     assert run.user_ids == list(range(1, 13)) and run.movie_ids == list(range(101, 116))
     assert set(run.metrics) >= {"rmse", "mae", "recall@10", "ndcg@10", "hitrate@10"}
     scores = run.score(torch.arange(12))
@@ -106,9 +109,35 @@ def test_train_from_an_exported_file_with_a_temporal_split(tmp_path: Path) -> No
                                       "--runs-dir", str(tmp_path), "-q"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     run = load_run(result.output.splitlines()[0].split(" written to ")[1])
-    assert run.config["minibatch"] is True and run.config["num_neighbors"] == [4, 2]
-    assert run.config["split"]["method"] == "temporal"
+    assert run.config.minibatch is True and run.config.num_neighbors == (4, 2)
+    assert run.config.split.method == "temporal"
     _, _, split = run.split()
     assert split.sizes() == {"train": 72, "val": 12, "test": 12}
     bad = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "g.pt"), "--num-neighbors", "x", "-q"])
-    assert bad.exit_code == 2 and "invalid literal" in bad.output
+    assert bad.exit_code == 2
+    assert bad.output.endswith(
+        "Error: Invalid value for --num-neighbors: 'x' is not a comma-separated list of integers\n")
+
+
+@pytest.mark.parametrize("model", ["sage", "lightgcn"])
+def test_a_run_directory_rebuilds_its_model_with_identical_scores(
+    graph: Graph, neo4j_env: dict[str, str], tmp_path: Path, model: str
+) -> None:
+    tiny.create(graph)
+    path = _train(neo4j_env, tmp_path, "--model", model, "--epochs", "3", "--hidden", "8", "--ensemble", "2",
+                  "--batch-size", "32", "--seed", "3")
+    run = load_run(path)
+    assert isinstance(run.config, TrainConfig) and run.config.hidden == 8
+    rank, rating = rebuild(run)
+    users = torch.arange(len(run.user_ids))
+    assert torch.equal(rank.scores(users), run.score(users))
+    pairs = (users.repeat_interleave(len(run.movie_ids)), torch.arange(len(run.movie_ids)).repeat(len(users)))
+    assert torch.equal(rating.pairs(*pairs).clamp(*run.rating_range), run.predict_rating(*pairs))
+    # the weights are what the scores come from: other weights, other scores
+    weights = run.weights()
+    name = "lightgcn" if model == "lightgcn" else "sage_0"
+    key = next(k for k in weights[name] if k.endswith("weight"))
+    weights[name][key] = torch.zeros_like(weights[name][key])
+    torch.save(weights, path / "weights.pt")
+    changed, _ = rebuild(load_run(path))
+    assert not torch.equal(changed.scores(users), run.score(users))

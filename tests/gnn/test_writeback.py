@@ -10,18 +10,14 @@ from __future__ import annotations
 import json
 import math
 import os
-import random
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
-from torch import Tensor
 
 from movierec import cypher
 from movierec.core.db import Graph, connect
@@ -29,135 +25,23 @@ from movierec.core.errors import WritebackError
 from movierec.core.settings import Neo4jSettings
 from movierec.gnn.topk import rated_index, top_k
 from movierec.gnn.writeback import write_back
+from tests.fixtures import (
+    ANIMATION,
+    N_MOVIES,
+    N_USERS,
+    FixedRun,
+    RecordingBars,
+    SlowBars,
+    expected_top_k,
+    make_graph,
+    two_communities,
+    users_and_movies,
+    written,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class FixedRun:
-    """A run with seeded embeddings: score(u, m) = <user_emb[u], movie_emb[m]>."""
-
-    run_id: str
-    user_ids: list[int]
-    movie_ids: list[int]
-    dims: int = 8
-    seed: int = 0
-    model: str = "fixed"
-    path: Path = Path("/nonexistent/run")
-    config: dict[str, Any] = field(default_factory=lambda: {"dims": 8})
-    metrics: dict[str, Any] = field(default_factory=lambda: {"recall@10": 0.25})
-
-    def __post_init__(self) -> None:
-        g = torch.Generator().manual_seed(self.seed)
-        self.user_emb = torch.randn(len(self.user_ids), self.dims, generator=g)
-        self.movie_emb = torch.randn(len(self.movie_ids), self.dims, generator=g)
-
-    def embeddings(self) -> tuple[Tensor, Tensor]:
-        return self.user_emb, self.movie_emb
-
-    def score(self, user_index: Tensor) -> Tensor:
-        return self.user_emb[user_index] @ self.movie_emb.T
-
-    def predict_rating(self, user_index: Tensor, movie_index: Tensor) -> Tensor:
-        dot = (self.user_emb[user_index] * self.movie_emb[movie_index]).sum(-1)
-        return 0.5 + 4.5 * torch.sigmoid(dot)
-
-
-N_USERS, N_MOVIES = 30, 40
-
-
-def make_graph(graph: Graph, n_users: int = N_USERS, n_movies: int = N_MOVIES, seed: int = 1) -> set[tuple[int, int]]:
-    """Users 100.., movies 1000.. with two genres, and each user rating a seeded random ~30% of movies.
-
-    User 100 rated every movie but three; user 101 rated none. Returns the rated pairs.
-    """
-    for statement in cypher.statements("create_constraints"):
-        graph.write(statement)
-    rng = random.Random(seed)
-    pairs: set[tuple[int, int]] = set()
-    for u in range(n_users):
-        uid = 100 + u
-        if uid == 100:
-            chosen = list(range(3, n_movies))
-        elif uid == 101:
-            chosen = []
-        else:
-            chosen = [m for m in range(n_movies) if rng.random() < 0.3]
-        pairs |= {(uid, 1000 + m) for m in chosen}
-    graph.write(
-        "UNWIND $users AS uid CREATE (:User {userId: uid})", users=[100 + u for u in range(n_users)]
-    )
-    graph.write(
-        "UNWIND $movies AS mid CREATE (m:Movie {movieId: mid, title: 'Movie ' + toString(mid), year: 2000}) "
-        "MERGE (g:Genre {name: CASE WHEN mid % 2 = 0 THEN 'Comedy' ELSE 'Drama' END}) CREATE (m)-[:IN_GENRE]->(g)",
-        movies=[1000 + m for m in range(n_movies)],
-    )
-    graph.write(
-        "UNWIND $pairs AS p MATCH (u:User {userId: p[0]}), (m:Movie {movieId: p[1]}) "
-        "CREATE (u)-[:RATED {rating: 4.0, timestamp: datetime('2020-01-01T00:00:00Z')}]->(m)",
-        pairs=[list(p) for p in sorted(pairs)],
-    )
-    return pairs
-
-
-def expected_top_k(run: FixedRun, rated: set[tuple[int, int]], k: int) -> dict[int, list[int]]:
-    """Brute force in plain Python: each user's k best unrated movieIds."""
-    users = run.user_emb.tolist()
-    movies = run.movie_emb.tolist()
-    out = {}
-    for ui, uid in enumerate(run.user_ids):
-        scored = [
-            (-sum(a * b for a, b in zip(users[ui], movies[mi], strict=True)), mid)
-            for mi, mid in enumerate(run.movie_ids)
-            if (uid, mid) not in rated
-        ]
-        out[uid] = [mid for _, mid in sorted(scored)[:k]]
-    return out
-
-
-def written(graph: Graph, run_id: str) -> dict[int, list[tuple[int, int, float, float]]]:
-    """userId -> [(rank, movieId, score, predictedRating)] of a run, by rank."""
-    out: dict[int, list[tuple[int, int, float, float]]] = {}
-    for r in graph.read(
-        "MATCH (u:User)-[r:RECOMMENDED {runId: $runId}]->(m:Movie) "
-        "RETURN u.userId AS u, r.rank AS rank, m.movieId AS m, r.score AS s, r.predictedRating AS p "
-        "ORDER BY u, rank",
-        runId=run_id,
-    ):
-        out.setdefault(r["u"], []).append((r["rank"], r["m"], r["s"], r["p"]))
-    return out
-
-
-def users_and_movies(n_users: int = N_USERS, n_movies: int = N_MOVIES) -> tuple[list[int], list[int]]:
-    # reversed order: tensor index i is not userId - 100, so the id mapping is exercised
-    return [100 + u for u in reversed(range(n_users))], [1000 + m for m in range(n_movies)]
-
-
-
-class RecordingBars:
-    """A progress factory that records each phase and every step (the shape of a tqdm factory)."""
-
-    def __init__(self) -> None:
-        self.phases: list[tuple[str, int]] = []
-        self.advanced = 0
-        self.closed = 0
-
-    def __call__(self, phase: str, total: int) -> RecordingBars:
-        self.phases.append((phase, total))
-        return self
-
-    def update(self, n: int = 1) -> None:
-        self.advanced += n
-
-    def close(self) -> None:
-        self.closed += 1
-
-
-class SlowBars(RecordingBars):
-    """Sleeps 0.1 s at every committed batch, so a writer can be killed in the middle."""
-
-    def update(self, n: int = 1) -> None:
-        time.sleep(0.1)
 
 def test_top_k_masks_rated_movies_and_matches_brute_force() -> None:
     user_ids, movie_ids = users_and_movies()
@@ -337,33 +221,6 @@ def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
     assert emb == pytest.approx(run_b.user_emb[run_b.user_ids.index(105)].tolist(), abs=1e-6)
 
 
-ANIMATION = {1: "Toy Story (1995)", 3114: "Toy Story 2 (1999)", 78499: "Toy Story 3 (2010)",
-             6377: "Finding Nemo (2003)", 4886: "\"Monsters, Inc. (2001)\"", 68954: "Up (2009)"}
-HORROR = {1982: "Halloween (1978)", 1258: "\"Shining, The (1980)\"", 1407: "Scream (1996)",
-          1214: "Alien (1979)", 1997: "\"Exorcist, The (1973)\"", 115713: "It Follows (2014)"}
-
-
-def two_communities(folder: Path) -> Path:
-    """A tiny ml-latest-small-format release: users 1-6 rate only animation, users 7-12 only horror.
-
-    Each user rates four of their community's six movies (a different four each), so each has two
-    unrated movies of their own kind, and six of the other.
-    """
-    folder.mkdir()
-    lines = ["movieId,title,genres"]
-    lines += [f"{mid},{title},Animation|Children" for mid, title in ANIMATION.items()]
-    lines += [f"{mid},{title},Horror|Thriller" for mid, title in HORROR.items()]
-    (folder / "movies.csv").write_text("\n".join(lines) + "\n")
-    ratings = ["userId,movieId,rating,timestamp"]
-    for offset, movies in ((0, list(ANIMATION)), (6, list(HORROR))):
-        for u in range(6):
-            for j in range(4):
-                mid = movies[(u + j) % 6]
-                ratings.append(f"{offset + u + 1},{mid},{5.0 - 0.5 * j},{1_600_000_000 + 60 * (6 * u + j)}")
-    (folder / "ratings.csv").write_text("\n".join(ratings) + "\n")
-    return folder
-
-
 def test_pipeline_ingests_trains_writes_back_and_recommends(
     graph: Graph, neo4j_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -393,5 +250,11 @@ def test_pipeline_ingests_trains_writes_back_and_recommends(
     assert {r["movieId"] for r in near} == set(ANIMATION) - {1}  # Toy Story's neighbours: the other cartoons
     assert "movies nearest to Toy Story (1995)" in result.output
 
-    because = graph.read(cypher.load("because_you_rated"), userId=1, movieId=recs[1][0][1], minRating=4.0, k=3)
-    assert because and (because[0]["genrePath"] or because[0]["coRaterPath"]) is not None
+    up = list(ANIMATION)[4]  # a cartoon user 1 did not rate
+    because = graph.read(cypher.load("because_you_rated"), userId=1, movieId=up, minRating=4.0, k=3)
+    # user 1 rated three cartoons at 4 or more: each shares Animation and Children with Up; the path runs
+    # user 1 -> the cartoon -> a genre -> Up
+    assert sorted(b["movieId"] for b in because) == sorted(list(ANIMATION)[:3])
+    assert all(b["sharedGenres"] == ["Animation", "Children"] for b in because)
+    path = because[0]["genrePath"]
+    assert [n.get("movieId") for n in path.nodes] == [None, because[0]["movieId"], None, up]

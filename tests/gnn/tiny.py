@@ -1,4 +1,4 @@
-"""A tiny MovieLens-shaped graph, created with Cypher in the fixed graph model, and the same as arrays.
+"""A tiny MovieLens-shaped graph, loaded through `movierec ingest` from release files, and the same as arrays.
 
 12 users × 15 movies, 96 ratings (half stars, every user 8), 4 genres, years 1990-2004 with
 one unknown year, timestamps one hour apart. Deterministic: rating(u, m) depends on (u, m) only.
@@ -6,9 +6,12 @@ one unknown year, timestamps one hour apart. Deterministic: rating(u, m) depends
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from movierec.core.db import Graph
+from movierec.ingest.load import ingest_release
 
 GENRES = ["Action", "Comedy", "Drama", "Sci-Fi"]
 T0 = 1_500_000_000  # 2017-07-14T02:40:00Z
@@ -35,18 +38,22 @@ def ratings() -> list[dict[str, Any]]:
     return out
 
 
+def write_release(folder: Path) -> Path:
+    """The tiny graph as an ml-latest-small release (``movies.csv``, ``ratings.csv``) in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    movie_lines = ["movieId,title,genres"]
+    for m in movies():
+        title = m["title"] if m["year"] is None else f"{m['title']} ({m['year']})"
+        movie_lines.append(f"{m['movieId']},{title},{'|'.join(m['genres'])}")
+    rating_lines = ["userId,movieId,rating,timestamp"]
+    rating_lines += [f"{r['userId']},{r['movieId']},{r['rating']},{r['ts']}" for r in ratings()]
+    (folder / "movies.csv").write_text("\n".join(movie_lines) + "\n", encoding="utf-8")
+    (folder / "ratings.csv").write_text("\n".join(rating_lines) + "\n", encoding="utf-8")
+    return folder
+
+
 def create(graph: Graph) -> None:
-    """Write the tiny graph (graph model of the brief) into an empty database."""
-    graph.write("UNWIND $names AS name CREATE (:Genre {name: name})", names=GENRES)
-    graph.write(
-        "UNWIND $rows AS row CREATE (m:Movie {movieId: row.movieId, title: row.title}) "
-        "SET m.year = row.year "
-        "WITH m, row UNWIND row.genres AS g MATCH (genre:Genre {name: g}) CREATE (m)-[:IN_GENRE]->(genre)",
-        rows=movies(),
-    )
-    graph.write("UNWIND range(1, 12) AS id CREATE (:User {userId: id})")
-    graph.write(
-        "UNWIND $rows AS row MATCH (u:User {userId: row.userId}), (m:Movie {movieId: row.movieId}) "
-        "CREATE (u)-[:RATED {rating: row.rating, timestamp: datetime({epochSeconds: row.ts})}]->(m)",
-        rows=ratings(),
-    )
+    """Load the tiny graph into an empty database through movierec's own ingest."""
+    with tempfile.TemporaryDirectory() as tmp:
+        ingest_release(graph, write_release(Path(tmp) / "ml-latest-small"))
+

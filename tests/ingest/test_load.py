@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from movierec.cli import cli
 from movierec.core.db import Graph
+from movierec.cypher.admin import wipe
 from movierec.ingest.load import ingest_release
 from tests.ingest.releases import (
     CSV_MOVIES,
@@ -96,12 +97,12 @@ def test_every_format_loads_with_its_properties(graph: Graph, tmp_path: Path) ->
     assert (row["title"], row["date"].iso_format()) == ("Toy Story", "1995-01-01")
     assert graph.read("MATCH (m:Movie {movieId: 2}) RETURN m.title AS t")[0]["t"] == "Café au lait"
 
-    wipe_data(graph)
+    wipe(graph)
     ingest_release(graph, ml1m_release(tmp_path / "ml-1m"))
     assert _counts(graph) == {"User": 2, "Movie": 3, "Genre": 6, "RATED": 3, "TAGGED": 0, "IN_GENRE": 7}
     assert graph.read("MATCH (u:User {userId: 1}) RETURN u.occupation AS o")[0]["o"] == "K-12 student"
 
-    wipe_data(graph)
+    wipe(graph)
     ingest_release(graph, ml10m_release(tmp_path / "ml-10m"))
     assert _counts(graph) == {"User": 4, "Movie": 3, "Genre": 5, "RATED": 3, "TAGGED": 2, "IN_GENRE": 6}
     tagged = graph.read("MATCH (:User {userId: 15})-[t:TAGGED]->(:Movie {movieId: 1}) "
@@ -109,10 +110,6 @@ def test_every_format_loads_with_its_properties(graph: Graph, tmp_path: Path) ->
     assert [dict(r) for r in tagged] == [{"tag": "excellent! :: really", "ts": 1215184630}]
     half = graph.read("MATCH (:User {userId: 1})-[r:RATED]->(:Movie {movieId: 5}) RETURN r.rating AS r")
     assert half[0]["r"] == 3.5
-
-
-def wipe_data(graph: Graph) -> None:
-    graph.write("MATCH (n) DETACH DELETE n")
 
 
 @pytest.mark.neo4j

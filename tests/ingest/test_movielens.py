@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from movierec.core.errors import IngestError
-from movierec.ingest.movielens import _split_title, detect_dataset, read_release
+from movierec.ingest.movielens import LineError, _split_title, detect_dataset, read_ratings_file, read_release
 from tests.ingest.releases import csv_release, ml1m_release, ml10m_release, ml100k_release, zip_release
 
 
@@ -217,3 +217,53 @@ def test_no_ratings_and_windows_line_endings(tmp_path: Path) -> None:
     assert release.ratings.values.tolist() == [[1, 1, 4.5, 1]]
     assert release.movies["title"].tolist() == ["Toy Story, The"]
     assert len(release.tags) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("u1.test", "196\t1\t3\t881250949\n186\t2\t4.5\t891717742\n\n"),
+        ("ratings.dat", "1::1::5::978300760\n186::2::4.5::891717742\n"),
+        ("ratings.csv", "userId,movieId,rating,timestamp\n196,1,3.0,881250949\n186,2,4.5,891717742\n"),
+    ],
+)
+def test_read_ratings_file_in_every_format(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    ratings = read_ratings_file(path)
+    assert ratings.columns.tolist() == ["userId", "movieId", "rating", "timestamp"]
+    assert [str(t) for t in ratings.dtypes] == ["int64", "int64", "float64", "int64"]
+    assert ratings["movieId"].tolist() == [1, 2]
+    assert ratings["rating"].tolist()[1] == 4.5
+    assert ratings["timestamp"].tolist()[1] == 891717742
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "line", "message"),
+    [
+        ("u1.test", "196\t1\t3\t881250949\n186\t2\t6\t891717742\n", 2,
+         "u1.test line 2: rating 6 is out of range (expected 0.5 to 5 in half stars)"),
+        ("ratings.dat", "1::1::5::978300760\n2::x::3::978302109\n", 2,
+         "ratings.dat line 2: movieId 'x' is not an integer"),
+        ("ratings.csv", "userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,11,4.0\n", 3,
+         "ratings.csv line 3: expected 4 fields, found 3"),
+        ("ratings.csv", "user,movie,rating,timestamp\n1,1,4.0,964982703\n", 1,
+         "ratings.csv line 1: header is 'user,movie,rating,timestamp', expected 'userId,movieId,rating,timestamp'"),
+        ("u.data", "\n\n", None, "u.data: has no ratings"),
+    ],
+)
+def test_read_ratings_file_names_file_and_line(
+    tmp_path: Path, name: str, content: str, line: int | None, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(LineError) as info:
+        read_ratings_file(path)
+    assert str(info.value) == message
+    assert (info.value.label, info.value.line) == (name, line)
+    assert isinstance(info.value, IngestError)
+
+
+def test_read_ratings_file_missing(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="no such file"):
+        read_ratings_file(tmp_path / "u1.test")

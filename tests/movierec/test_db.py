@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
+from neo4j import GraphDatabase
 from neo4j.exceptions import ConstraintError
 
 from movierec.core.db import Graph, check_server_version, connect
@@ -86,6 +89,26 @@ def test_unreachable_server_is_one_clear_message() -> None:
         connect(Neo4jSettings(uri=uri, password="secret-value"))
     assert str(info.value).startswith(f"cannot reach Neo4j at {uri}: is it running?")
     assert "secret-value" not in str(info.value)
+
+
+def test_a_server_lost_after_connecting_is_named_in_the_message() -> None:
+    """A query on a connection whose server went away names the URI (as after a server killed mid-ingest)."""
+    uri = f"bolt://127.0.0.1:{free_port()}"
+    driver = GraphDatabase.driver(uri, auth=("neo4j", "secret-value"), max_transaction_retry_time=0.5)
+    with Graph(driver, "neo4j", uri) as graph, pytest.raises(Neo4jUnavailable) as info:
+        graph.write("RETURN 1")
+    assert str(info.value).startswith(f"cannot reach Neo4j at {uri}: is it running?")
+
+
+def test_the_cli_keeps_the_drivers_retry_warnings_for_verbose_runs() -> None:
+    from click.testing import CliRunner
+
+    from movierec.cli import cli
+
+    for args, level in ((["neo4j", "--help"], logging.ERROR), (["-v", "neo4j", "--help"], logging.WARNING),
+                        (["-vv", "neo4j", "--help"], logging.DEBUG)):
+        assert CliRunner().invoke(cli, args).exit_code == 0
+        assert logging.getLogger("neo4j").level == level
 
 
 def test_missing_database_is_one_clear_message(neo4j_settings: Neo4jSettings) -> None:
