@@ -1,9 +1,9 @@
-"""The graph model: every Neo4j label, relationship type and property name movierec uses.
+"""The graph model's names: every Neo4j label, relationship type and vector index movierec uses.
 
-Cypher query text never contains user input. Values travel as ``$parameters``;
-the few names that must be spliced into query text (labels, relationship types,
-property names) are checked against the allow-lists below and backtick-quoted by
-:func:`quote`.
+Cypher query text never contains user input. Values travel as ``$parameters``; the only names
+spliced into query text (labels and relationship types, when counting them) are checked against
+the allow-lists below and backtick-quoted by :func:`quote`. Property names are never spliced:
+they are written out in the ``cypher/*.cypher`` files (the README's graph model lists them).
 """
 
 from __future__ import annotations
@@ -24,33 +24,19 @@ RECOMMENDED: Final = "RECOMMENDED"
 
 LABELS: Final = frozenset({USER, MOVIE, GENRE, MODEL_RUN})
 RELATIONSHIP_TYPES: Final = frozenset({RATED, TAGGED, IN_GENRE, RECOMMENDED})
-PROPERTIES: Final = frozenset(
-    {
-        # User
-        "userId", "gender", "age", "occupation", "zip", "embedding",
-        # Movie
-        "movieId", "title", "year", "imdbId", "tmdbId", "releaseDate",
-        # Genre
-        "name",
-        # RATED / TAGGED / RECOMMENDED
-        "rating", "timestamp", "tag", "score", "predictedRating", "rank", "runId",
-        # ModelRun
-        "model", "createdAt", "params", "metrics", "active",
-    }
-)
 
 # Vector indexes on the learned embeddings
 USER_EMBEDDING_INDEX: Final = "user_embedding"
 MOVIE_EMBEDDING_INDEX: Final = "movie_embedding"
 
-_ALLOWED: Final = LABELS | RELATIONSHIP_TYPES | PROPERTIES | {USER_EMBEDDING_INDEX, MOVIE_EMBEDDING_INDEX}
+_ALLOWED: Final = LABELS | RELATIONSHIP_TYPES | {USER_EMBEDDING_INDEX, MOVIE_EMBEDDING_INDEX}
 
 
 def quote(name: str) -> str:
     """Return ``name`` backtick-quoted for Cypher, if it is on the allow-list.
 
     Args:
-        name (str): A label, relationship type, property or index name.
+        name (str): A label, relationship type or vector index name.
 
     Returns:
         str: The quoted name, e.g. ```User```.
@@ -63,5 +49,5 @@ def quote(name: str) -> str:
         '`User`'
     """
     if name not in _ALLOWED:
-        raise ValueError(f"{name!r} is not a label, relationship type or property movierec knows")
+        raise ValueError(f"{name!r} is not a label, relationship type or index movierec knows")
     return f"`{name}`"
