@@ -183,17 +183,34 @@ def find_movie(graph: Graph, movie_id: int | None = None, title: str | None = No
     return dict(graph.read(cypher.load("read_movie"), movieId=found[0]["movieId"])[0])
 
 
-def similar(graph: Graph, movie: dict[str, Any], k: int = 10) -> list[dict[str, Any]]:
-    """The ``k`` movies nearest to ``movie`` in the active run's embedding space (vector index).
+SIMILAR_BY = ("co-rating", "embedding")
+
+
+def similar(graph: Graph, movie: dict[str, Any], k: int = 10, by: str = "co-rating") -> list[dict[str, Any]]:
+    """The ``k`` movies most similar to ``movie`` (``movieId, title, year, genres, score``), best first.
+
+    Args:
+        graph (Graph): The database.
+        movie (dict): The movie, as :func:`find_movie` returns it.
+        k (int): How many movies. (default: ``10``)
+        by (str): ``"co-rating"``: the active run's ``SIMILAR`` relationships (movies rated by the same
+            users; ``cypher/similar_movies.cypher``), or the embedding index when the active run was
+            written without them (older runs); ``"embedding"``: nearest in the active run's embedding
+            space (vector index; ``cypher/similar_by_embedding.cypher``). (default: ``"co-rating"``)
 
     Raises:
-        NotFoundError: The movie has no embedding (no run is active, or it was not in its training data).
+        NotFoundError: No run is active, or (by embedding) the movie has no embedding.
+        ValueError: ``by`` is not one of :data:`SIMILAR_BY`.
     """
+    if by not in SIMILAR_BY:
+        raise ValueError(f"by must be one of {', '.join(SIMILAR_BY)}, got {by!r}")
+    run = active_run(graph)
+    if by == "co-rating" and run is not None and run.get("similarK") is not None:
+        return [dict(r) for r in graph.read(cypher.load("similar_movies"), movieId=movie["movieId"], k=k)]
     if not movie["embedded"]:
-        run = active_run(graph)
         why = "no model run is active" if run is None else f"run {run['runId']} did not embed it"
         raise NotFoundError(f"movie {movie['movieId']} ({movie['title']}) has no embedding: {why}")
-    return [dict(r) for r in graph.read(cypher.load("similar_movies"), movieId=movie["movieId"], k=k)]
+    return [dict(r) for r in graph.read(cypher.load("similar_by_embedding"), movieId=movie["movieId"], k=k)]
 
 
 def model_runs(graph: Graph) -> list[dict[str, Any]]:

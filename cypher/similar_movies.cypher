@@ -1,19 +1,17 @@
 // movierec: similar movies
-// Answers: which movies are closest to a movie in the active run's embedding space?
-// Uses the vector index movie_embedding (cosine similarity of Movie.embedding; score in [0, 1]).
+// Answers: which movies are most similar to a movie, by the active run's SIMILAR relationships
+// (rated by the same users: cosine of binary co-ratings over the run's training ratings, score in
+// (0, 1], rank 1 the most similar). For "closest in the embedding space" see similar_by_embedding.
 // Parameters:
 //   $movieId (INTEGER)  the movie's movieId
-//   $k       (INTEGER)  how many neighbours
+//   $k       (INTEGER)  how many neighbours (at most the run's similarK)
 // In Neo4j Browser set them first:
 //   :param movieId => 1
 //   :param k => 10
-MATCH (m:Movie {movieId: $movieId})
-WHERE m.embedding IS NOT NULL
-CALL db.index.vector.queryNodes('movie_embedding', toInteger($k) + 1, m.embedding) YIELD node, score
-WITH m, node, score
-WHERE node <> m
-RETURN node.movieId AS movieId, node.title AS title, node.year AS year,
-       COLLECT { MATCH (node)-[:IN_GENRE]->(g:Genre) RETURN g.name ORDER BY g.name } AS genres,
-       score
-ORDER BY score DESC, movieId
+MATCH (run:ModelRun {active: true})
+MATCH (m:Movie {movieId: $movieId})-[s:SIMILAR {runId: run.runId}]->(other:Movie)
+RETURN other.movieId AS movieId, other.title AS title, other.year AS year,
+       COLLECT { MATCH (other)-[:IN_GENRE]->(g:Genre) RETURN g.name ORDER BY g.name } AS genres,
+       s.score AS score
+ORDER BY s.rank
 LIMIT toInteger($k)

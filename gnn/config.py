@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-MODELS: tuple[str, ...] = ("sage", "lightgcn")
+MODELS: tuple[str, ...] = ("ease", "gfcf", "lightgcn", "sage")
+DEFAULT_MODEL = "ease"  # the default ranker: its top-K becomes RECOMMENDED (README: results and ablation)
 SPLITS: tuple[str, ...] = ("random", "temporal", "file")
 
 
@@ -108,7 +109,9 @@ class TrainConfig:
     :meth:`for_model` returns the defaults of the other model.
 
     Args:
-        model (str): ``"sage"`` (rating regression) or ``"lightgcn"`` (top-K ranking, BPR). (default: ``"sage"``)
+        model (str): ``"ease"`` (closed-form item-item ranker on the rating graph, the default ranker),
+            ``"gfcf"`` (closed-form graph filter), ``"lightgcn"`` (top-K ranking, BPR) or ``"sage"`` (rating
+            regression). (default: ``"sage"``; :meth:`for_model` gives each model's defaults)
         hidden (int): Embedding / hidden size. (default: ``64``)
         layers (int): Message-passing layers. (default: ``1``)
         epochs (int): Maximum epochs. (default: ``300``)
@@ -130,6 +133,22 @@ class TrainConfig:
             averaged (variance reduction; each extra member costs one more training). (default: ``3``)
         rating_head_epochs (int): ``lightgcn``: epochs fitting the rating head on the training
             ratings. (default: ``200``)
+        weighting (str): ``ease``/``gfcf``: edge weights of the user × movie graph, ``"rating"`` (the stars) or
+            ``"binary"``. (default: ``"rating"``: ahead of binary on both splits of ml-latest-small)
+        ease_lambda (float, optional): ``ease``: the L2 weight λ; ``None`` takes the best on the validation edges
+            among ``lambda_scales`` × the mean diagonal of ``RᵀR``. (default: ``None``)
+        lambda_scales (tuple[float, ...]): ``ease``: the λ candidates, relative to that diagonal (λ grows with
+            the data). (default: ``(16,)``: on ml-latest-small the validation NDCG@10 peaks at 16x on both the
+            random and the temporal split, ``python -m bench.ablation --sweep``; one fit instead of several
+            matters at 25M, where each is a 20,000² inverse)
+        max_items (int): ``ease``: movies covered by the dense movie × movie model, the most rated first
+            (a 20,000² float64 inverse takes about 3 min and 3.2 GB here). (default: ``20000``)
+        keep (int): ``ease``: entries kept per column of ``B`` (0: all). (default: ``1000``)
+        filter_beta (float): ``gfcf`` (and the embeddings of both): degree normalisation exponent β.
+            (default: ``0.4``; 0.5 is GF-CF's, lower penalises popular movies less)
+        filter_rank (int): ``gfcf``: singular vectors of the ideal low-pass filter. (default: ``128``)
+        filter_alpha (float): ``gfcf``: weight of the ideal low-pass filter. (default: ``0.3``)
+        similar_k (int): Most similar movies kept per movie (co-rating cosine; ``SIMILAR`` in Neo4j). (default: ``20``)
         k (int): Cut-off of the ranking metrics. (default: ``10``)
         seed (int): Seed of model initialisation and sampling. (default: ``0``)
         device (str): ``"auto"``, ``"cpu"`` or ``"cuda"``. (default: ``"auto"``)
@@ -149,6 +168,15 @@ class TrainConfig:
     num_neighbors: tuple[int, ...] = (20,)
     ensemble: int = 3
     rating_head_epochs: int = 200
+    weighting: str = "rating"
+    ease_lambda: float | None = None
+    lambda_scales: tuple[float, ...] = (16.0,)
+    max_items: int = 20_000
+    keep: int = 1_000
+    filter_beta: float = 0.4
+    filter_rank: int = 128
+    filter_alpha: float = 0.3
+    similar_k: int = 20
     k: int = 10
     seed: int = 0
     device: str = "auto"
@@ -164,6 +192,9 @@ class TrainConfig:
         if model not in MODELS:
             raise ValueError(f"unknown model {model!r} (known: {', '.join(MODELS)})")
         base: dict[str, Any] = {"model": model}
+        if model in ("ease", "gfcf"):
+            # Closed form: one fit, no epochs; ``hidden`` is the size of the embeddings written back.
+            base.update(epochs=1, ensemble=1)
         if model == "lightgcn":
             # LightGCN: 64-d embeddings, 3 propagation layers, BPR; no dropout, tiny L2 on the
             # batch's embeddings (inside recommendation_loss), selected on validation NDCG.
@@ -176,6 +207,7 @@ class TrainConfig:
         """A JSON-friendly dict of every field."""
         out = dataclasses.asdict(self)
         out["num_neighbors"] = list(self.num_neighbors)
+        out["lambda_scales"] = list(self.lambda_scales)
         return out
 
     @classmethod
@@ -186,8 +218,9 @@ class TrainConfig:
         if isinstance(kwargs.get("split"), dict):
             split_names = {f.name for f in dataclasses.fields(SplitConfig)}
             kwargs["split"] = SplitConfig(**{k: v for k, v in kwargs["split"].items() if k in split_names})
-        if "num_neighbors" in kwargs:
-            kwargs["num_neighbors"] = tuple(kwargs["num_neighbors"])
+        for name in ("num_neighbors", "lambda_scales"):
+            if name in kwargs:
+                kwargs[name] = tuple(kwargs[name])
         return cls(**kwargs)
 
 

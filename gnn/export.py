@@ -118,11 +118,13 @@ def export_graph(
     movie_ids = array("q")
     years: list[int | None] = []
     movie_genres: list[list[str]] = []
+    titles: list[str] = []
     movie_params = {k: params[k] for k in ("min_year", "max_year", "genres")}
     for rec in graph.stream(cypher.load("export_movies"), fetch_size=fetch_size, **movie_params):
         movie_ids.append(rec[0])
         years.append(rec[1])
         movie_genres.append(rec[2])
+        titles.append(rec[3] or "")
 
     ratings_start = time.perf_counter()
     src, dst, ts = array("q"), array("q"), array("q")
@@ -157,6 +159,7 @@ def export_graph(
         movie_genres=movie_genres,
         genres=genres,
         user_demographics=(genders, ages, occupations),
+        movie_titles=titles,
     )
     stats = ExportStats(
         edges=len(label), users=len(user_ids), movies=len(movie_ids), seconds=seconds,
@@ -205,6 +208,7 @@ def build_heterodata(
     movie_genres: Sequence[Sequence[str]],
     genres: Sequence[str] | None = None,
     user_demographics: tuple[Sequence[Any], Sequence[Any], Sequence[Any]] | None = None,
+    movie_titles: Sequence[str] | None = None,
 ) -> HeteroData:
     """Assemble the :class:`HeteroData` from plain arrays (ids are MovieLens/Neo4j ids).
 
@@ -220,6 +224,8 @@ def build_heterodata(
         genres (Sequence[str], optional): The genre vocabulary. (default: the genres seen, sorted)
         user_demographics (tuple, optional): ``(genders, ages, occupations)`` per user node.
             (default: ``None``, no user features)
+        movie_titles (Sequence[str], optional): Title per movie node, kept as ``data['movie'].title`` (a list)
+            for pictures of the run. (default: ``None``)
 
     Returns:
         HeteroData: See the module docstring.
@@ -250,6 +256,8 @@ def build_heterodata(
     data[MOVIE].x = _movie_features(
         [movie_years[i] for i in movie_order], [movie_genres[i] for i in movie_order], vocabulary
     )
+    if movie_titles is not None:
+        data[MOVIE].title = [movie_titles[i] for i in movie_order]
     if user_demographics is not None:
         x = _user_features(*(tuple(col[i] for i in user_order) for col in user_demographics))
         if x is not None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch import Tensor
+
 
 def plot_curve(history: list[dict[str, Any]], path: Path, model: str) -> None:
     """Training loss and the validation metric per epoch (one line per ensemble member), as ``path`` (PNG)."""
@@ -29,6 +32,59 @@ def plot_curve(history: list[dict[str, Any]], path: Path, model: str) -> None:
     if len(members) > 1:
         ax_val.legend()
     fig.suptitle(f"{model}: training curve")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_movies(movie_embedding: Tensor, genre_matrix: Tensor, genres: list[str], counts: Tensor,
+                titles: list[str] | None, path: Path, model: str, shown: int = 3_000, labelled: int = 25) -> None:
+    """A 2-D map of the movie embeddings (PCA, :func:`torch.pca_lowrank`), as ``path`` (PNG).
+
+    The ``shown`` most-rated movies are drawn, coloured by their main genre (the rarest of their genres in
+    the catalogue: Animation rather than Comedy for a cartoon), and the ``labelled`` most-rated are named.
+    A space with structure shows genres in regions; one dominated by popularity shows a fan.
+
+    Args:
+        movie_embedding (torch.Tensor): ``[M, d]`` embeddings.
+        genre_matrix (torch.Tensor): ``[M, G]`` multi-hot genres (columns named by ``genres``).
+        genres (list[str]): Genre names.
+        counts (torch.Tensor): ``[M]`` training ratings per movie.
+        titles (list[str], optional): Titles for the labels (movie indices when missing).
+        path (Path): Where to save.
+        model (str): Named in the title.
+        shown (int): Movies drawn. (default: ``3000``)
+        labelled (int): Movies named. (default: ``25``)
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    order = torch.argsort(counts, descending=True)[:shown]
+    emb = movie_embedding[order].double()
+    emb = emb - emb.mean(0)
+    q = min(2, emb.size(1), emb.size(0))
+    _, _, v = torch.pca_lowrank(emb, q=q, center=False)
+    xy = (emb @ v[:, :2]).numpy() if q == 2 else torch.cat([emb @ v, torch.zeros(len(emb), 1)], 1).numpy()
+    g = genre_matrix[order, :len(genres)]
+    frequency = genre_matrix[:, :len(genres)].sum(0)
+    rarity = torch.where(g > 0, frequency.expand_as(g), torch.full_like(g, float("inf")))
+    main = torch.where(g.sum(1) > 0, rarity.argmin(1), torch.full((len(order),), -1))
+    fig, ax = plt.subplots(figsize=(11, 8))
+    palette = plt.get_cmap("tab20")
+    for i, name in enumerate(genres):
+        mask = (main == i).numpy()
+        if mask.any():
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=8, alpha=0.6, color=palette(i % 20), label=name)
+    mask = (main == -1).numpy()
+    if mask.any():
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=8, alpha=0.4, color="lightgrey", label="(no genre)")
+    for j in range(min(labelled, len(order))):
+        name = titles[int(order[j])] if titles else str(int(order[j]))
+        ax.annotate(name[:28], xy[j], fontsize=7, alpha=0.9)
+    ax.set_title(f"{model}: movie embeddings, first two principal components ({len(order):,} most rated movies)")
+    ax.legend(fontsize=7, markerscale=2, ncol=2, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -20,17 +20,18 @@ import torch
 from movierec.core.errors import NotFoundError
 from movierec.gnn.model import LightGCNRanker, LinearScorer, RatingHead, SageRating, typed_edge_index
 from movierec.gnn.run_dir import TrainedRun
+from movierec.gnn.scorers import History, Scorer, scorer_from_state
 
 
 @torch.no_grad()
-def rebuild(run: TrainedRun) -> tuple[LinearScorer, LinearScorer]:
+def rebuild(run: TrainedRun) -> tuple[Scorer, LinearScorer]:
     """The ranking and rating scorers of ``run``'s model, rebuilt from its weights (on CPU).
 
     Args:
         run (TrainedRun): A loaded run.
 
     Returns:
-        tuple[LinearScorer, LinearScorer]: Ranking and rating scorers.
+        tuple[Scorer, LinearScorer]: Ranking and rating scorers.
 
     Raises:
         NotFoundError: The run directory lacks a file the model needs, or its weights do not fit the config.
@@ -48,8 +49,13 @@ def rebuild(run: TrainedRun) -> tuple[LinearScorer, LinearScorer]:
             eu, em = model.embeddings(LightGCNRanker.graph(train_ei, num_users, num_movies))
             head = RatingHead(num_users, num_movies, config.hidden, float(run.extra["mean"]))
             head.load_state_dict(weights["rating_head"])
-            rank = LinearScorer(eu, em, torch.zeros(num_users), torch.zeros(num_movies), 0.0)
-            return rank, head.scorer(eu, em)
+            return LinearScorer(eu, em, torch.zeros(num_users), torch.zeros(num_movies), 0.0), head.scorer(eu, em)
+        if run.model in ("ease", "gfcf"):
+            history = History.from_edges(train_ei, train_r, num_users, num_movies, config.weighting)
+            eu, em = weights["embeddings"]["user"], weights["embeddings"]["movie"]
+            head = RatingHead(num_users, num_movies, eu.size(1), float(run.extra["mean"]))
+            head.load_state_dict(weights["rating_head"])
+            return scorer_from_state(weights[run.model], history), head.scorer(eu, em)
         if run.model == "sage":
             user_x, movie_x = run.features()
             levels = [int(v) for v in run.extra["levels"]]
@@ -64,6 +70,6 @@ def rebuild(run: TrainedRun) -> tuple[LinearScorer, LinearScorer]:
                 scorers.append(sage.scorer(user_x, movie_x, graph))
             scorer = LinearScorer.average(scorers)
             return scorer, scorer
-    except (KeyError, RuntimeError) as e:
+    except (KeyError, RuntimeError, ValueError) as e:
         raise NotFoundError(f"run {run.path}: the saved weights do not rebuild a {run.model} model: {e}") from e
     raise NotFoundError(f"run {run.path}: no way to rebuild a model named {run.model!r}")

@@ -6,11 +6,16 @@ A run directory (default parent ``runs/``) holds:
   export figures, split sizes, rating range and the model facts needed to rebuild it (``extra``);
 - ``weights.pt``: the trained modules' ``state_dict`` s (:mod:`movierec.gnn.rebuild` loads them);
 - ``ids.json``: ``user_ids`` / ``movie_ids``, the Neo4j id of each tensor index;
-- ``scoring.pt``: the ranking and rating :class:`~movierec.gnn.model.LinearScorer` s (each side projected
-  once) and ``embeddings.pt``: the final user / movie embeddings written back to Neo4j;
+- ``scoring.pt``: the ranking scorer (a :class:`~movierec.gnn.model.LinearScorer`, or for the closed-form
+  models a history-based scorer of :mod:`movierec.gnn.scorers`, whose history is the training edges of
+  ``split.pt``) and the rating :class:`~movierec.gnn.model.LinearScorer`; ``embeddings.pt``: the user /
+  movie embeddings written back to Neo4j;
 - ``split.pt``: the rating edges and the train / validation / test indices (``movierec evaluate``
   recomputes the baselines on exactly this split);
 - ``features.pt``: the node features the model was trained with (``None`` where there were none);
+- ``similar.pt``: each movie's ``similar_k`` most similar movies by co-rating cosine over all the run's
+  rating edges (``{"movies": [M, k] indices, -1 padded, "scores": [M, k]}``, :mod:`movierec.gnn.similar`),
+  written back as ``SIMILAR`` relationships (older runs lack it);
 - ``history.csv``: one row per epoch; ``metrics.json``: the test metrics; ``curve.png``: the training curve.
 
 Example:
@@ -33,6 +38,7 @@ import torch
 from movierec.core.errors import NotFoundError
 from movierec.gnn.config import TrainConfig
 from movierec.gnn.model import LinearScorer
+from movierec.gnn.scorers import History, Scorer, scorer_from_state, scorer_state
 from movierec.gnn.split import EdgeSplit
 
 DEFAULT_RUNS_DIR = Path("runs")
@@ -51,7 +57,7 @@ class TrainedRun:
         metrics (dict[str, Any]): Test metrics: ``rmse``, ``mae``, ``recall@10``, ``ndcg@10``, ``hitrate@10``, ...
         user_ids (list[int]): Neo4j ``userId`` of tensor index ``i``.
         movie_ids (list[int]): Neo4j ``movieId`` of tensor index ``j``.
-        rank_scorer (LinearScorer): Ranking scores.
+        rank_scorer (Scorer): Ranking scores.
         rating_scorer (LinearScorer): Ratings (before clamping).
         rating_range (tuple[float, float]): Predictions are clamped to it.
         user_embedding (torch.Tensor): ``[U, d]`` final user embeddings.
@@ -66,7 +72,7 @@ class TrainedRun:
     metrics: dict[str, Any]
     user_ids: list[int]
     movie_ids: list[int]
-    rank_scorer: LinearScorer = field(repr=False)
+    rank_scorer: Scorer = field(repr=False)
     rating_scorer: LinearScorer = field(repr=False)
     rating_range: tuple[float, float] = (0.5, 5.0)
     user_embedding: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 0), repr=False)
@@ -79,7 +85,7 @@ class TrainedRun:
 
     @torch.no_grad()
     def score(self, user_index: torch.Tensor) -> torch.Tensor:
-        """Ranking scores ``[len(user_index), M]`` of every movie (higher = better); one matrix product."""
+        """Ranking scores ``[len(user_index), M]`` of every movie (higher = better; ``-inf``: never recommended)."""
         return self.rank_scorer.scores(user_index.long())
 
     @torch.no_grad()
@@ -113,6 +119,15 @@ class TrainedRun:
         state = self._load("features.pt")
         return state["user"], state["movie"]
 
+    def similar(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each movie's most similar movies (``similar.pt``): ``[M, k]`` indices (``-1``: none) and scores.
+
+        Raises:
+            NotFoundError: The run directory has no ``similar.pt`` (a run saved before it existed).
+        """
+        state = self._load("similar.pt")
+        return state["movies"].long(), state["scores"].float()
+
     def _load(self, name: str) -> Any:
         path = self.path / name
         if not path.is_file():
@@ -143,17 +158,20 @@ def load_run(path: str | Path) -> TrainedRun:
         ids = json.loads((path / "ids.json").read_text(encoding="utf-8"))
         scoring = torch.load(path / "scoring.pt", weights_only=True)
         embeddings = torch.load(path / "embeddings.pt", weights_only=True)
+        config = TrainConfig.from_dict(meta["config"])
+        history = _history(path, config, len(ids["user_ids"]), len(ids["movie_ids"])) \
+            if scoring["rank"].get("kind", "linear") != "linear" else None
         metrics_path = path / "metrics.json"
         metrics = json.loads(metrics_path.read_text(encoding="utf-8")) if metrics_path.is_file() else {}
         return TrainedRun(
             run_id=meta["run_id"],
             path=path,
             model=meta["model"],
-            config=TrainConfig.from_dict(meta["config"]),
+            config=config,
             metrics=metrics,
             user_ids=[int(i) for i in ids["user_ids"]],
             movie_ids=[int(i) for i in ids["movie_ids"]],
-            rank_scorer=LinearScorer.from_state(scoring["rank"]),
+            rank_scorer=scorer_from_state(scoring["rank"], history),
             rating_scorer=LinearScorer.from_state(scoring["rating"]),
             rating_range=(float(scoring["rating_range"][0]), float(scoring["rating_range"][1])),
             user_embedding=embeddings["user"].float(),
@@ -162,6 +180,14 @@ def load_run(path: str | Path) -> TrainedRun:
         )
     except (OSError, KeyError, TypeError, ValueError, RuntimeError) as e:
         raise NotFoundError(f"{path} is not a readable run directory: {e}") from e
+
+
+def _history(path: Path, config: TrainConfig, num_users: int, num_movies: int) -> History:
+    """The training signal a history-based scorer ranks from: the run's training edges (``split.pt``)."""
+    state = torch.load(path / "split.pt", weights_only=True)
+    train = state["train"]
+    return History.from_edges(state["edge_index"][:, train], state["rating"][train], num_users, num_movies,
+                              config.weighting)
 
 
 def new_run_id(model: str, runs_dir: Path) -> str:
@@ -182,8 +208,10 @@ class RunFiles:
     user_ids: list[int]
     movie_ids: list[int]
     weights: dict[str, Any]
-    rank: LinearScorer
+    rank: Scorer
     rating: LinearScorer
+    user_embedding: torch.Tensor
+    movie_embedding: torch.Tensor
     rating_range: tuple[float, float]
     edge_index: torch.Tensor
     rating_values: torch.Tensor
@@ -192,6 +220,7 @@ class RunFiles:
     movie_x: torch.Tensor | None
     history: list[dict[str, Any]]
     metrics: dict[str, Any]
+    similar: tuple[torch.Tensor, torch.Tensor] | None = None
 
 
 def save_run(path: Path, files: RunFiles) -> None:
@@ -200,13 +229,16 @@ def save_run(path: Path, files: RunFiles) -> None:
     (path / "ids.json").write_text(json.dumps({"user_ids": files.user_ids, "movie_ids": files.movie_ids}) + "\n",
                                    encoding="utf-8")
     torch.save(files.weights, path / "weights.pt")
-    torch.save({"rank": files.rank.state(), "rating": files.rating.state(),
+    torch.save({"rank": scorer_state(files.rank), "rating": files.rating.state(),
                 "rating_range": list(files.rating_range)}, path / "scoring.pt")
-    torch.save({"user": files.rank.user.float().contiguous(), "movie": files.rank.movie.float().contiguous()},
+    torch.save({"user": files.user_embedding.float().contiguous(), "movie": files.movie_embedding.float().contiguous()},
                path / "embeddings.pt")
     torch.save({"edge_index": files.edge_index, "rating": files.rating_values, "train": files.split.train,
                 "val": files.split.val, "test": files.split.test}, path / "split.pt")
     torch.save({"user": files.user_x, "movie": files.movie_x}, path / "features.pt")
+    if files.similar is not None:
+        torch.save({"movies": files.similar[0].long().contiguous(), "scores": files.similar[1].float().contiguous()},
+                   path / "similar.pt")
     _write_history(files.history, path / "history.csv")
     (path / "metrics.json").write_text(json.dumps(files.metrics, indent=2) + "\n", encoding="utf-8")
 

@@ -20,14 +20,17 @@ from torch import Tensor
 from torch_geometric.data import HeteroData
 
 from movierec.core.errors import TrainError
-from movierec.gnn.config import TrainConfig
+from movierec.gnn.config import MODELS, TrainConfig
 from movierec.gnn.early_stopping import EarlyStopping
 from movierec.gnn.hetero import MOVIE, RATES, USER
 from movierec.gnn.metrics import ranking_metrics, rating_metrics
 from movierec.gnn.model import LightGCNRanker, LinearScorer, RatingHead, SageRating, rating_levels, typed_edge_index
+from movierec.gnn.scorers import Scorer
 from movierec.gnn.split import EdgeSplit
 
 logger = logging.getLogger(__name__)
+
+RATING_HEAD_MAX_EDGES = 2_000_000  # the closed-form models' rating head fits on at most this many ratings
 
 EpochCallback = Callable[[dict[str, Any]], None]
 
@@ -37,20 +40,32 @@ class TrainResult:
     """What a training run produced.
 
     Args:
-        rank (LinearScorer): Ranking scores (higher = better).
+        rank (Scorer): Ranking scores (higher = better): a :class:`LinearScorer`, or a history-based
+            scorer of :mod:`movierec.gnn.scorers` for the closed-form models.
         rating (LinearScorer): Predicted ratings (clamp to ``rating_range``).
         rating_range (tuple[float, float]): Lowest and highest training rating.
         history (list[dict]): One row per epoch (``member``, ``epoch``, ``loss``, validation metrics, ``seconds``).
         weights (dict): ``state_dict`` s of the trained modules, by name.
         extra (dict): Model facts needed to rebuild it (e.g. rating levels).
+        user_embedding (torch.Tensor, optional): ``[U, d]`` embeddings written back (default: ``rank.user``).
+        movie_embedding (torch.Tensor, optional): ``[M, d]`` (default: ``rank.movie``).
     """
 
-    rank: LinearScorer
+    rank: Scorer
     rating: LinearScorer
     rating_range: tuple[float, float]
     history: list[dict[str, Any]] = field(default_factory=list)
     weights: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
+    user_embedding: Tensor | None = None
+    movie_embedding: Tensor | None = None
+
+    def embeddings(self) -> tuple[Tensor, Tensor]:
+        """The user and movie embeddings written back to Neo4j (float32, CPU)."""
+        if self.user_embedding is not None and self.movie_embedding is not None:
+            return self.user_embedding.float().cpu(), self.movie_embedding.float().cpu()
+        assert isinstance(self.rank, LinearScorer)
+        return self.rank.user.float().cpu(), self.rank.movie.float().cpu()
 
     @property
     def seconds_per_epoch(self) -> float:
@@ -102,7 +117,43 @@ def train(data: HeteroData, split: EdgeSplit, config: TrainConfig,
         return train_sage(data, split, config, device, progress)
     if config.model == "lightgcn":
         return train_lightgcn(data, split, config, device, progress)
-    raise TrainError(f"unknown model {config.model!r} (known: sage, lightgcn)")
+    if config.model in ("ease", "gfcf"):
+        return _train_closed_form(data, split, config, progress)
+    raise TrainError(f"unknown model {config.model!r} (known: {', '.join(MODELS)})")
+
+
+def _train_closed_form(data: HeteroData, split: EdgeSplit, config: TrainConfig,
+                       progress: EpochCallback | None = None) -> TrainResult:
+    """Fit EASE or GF-CF (:mod:`movierec.gnn.closed_form`, on CPU), then a rating head on its embeddings."""
+    from movierec.gnn.closed_form import train_closed_form
+
+    fitted = train_closed_form(data, split, config)
+    for row in fitted["history"]:
+        if progress is not None:
+            progress(row)
+    train_ei, train_r = _edges(data, split.train, torch.device("cpu"))
+    val_ei, val_r = _edges(data, split.val, torch.device("cpu"))
+    eu, em = fitted["user_embedding"], fitted["movie_embedding"]
+    # The head is full-batch: past RATING_HEAD_MAX_EDGES training (and validation) ratings it fits on a
+    # seeded sample of them (memory is edges x hidden floats per step), its biases start from all of them.
+    generator = torch.Generator().manual_seed(config.seed)
+    fit_ei, fit_r = _sample(train_ei, train_r, RATING_HEAD_MAX_EDGES, generator)
+    stop_ei, stop_r = _sample(val_ei, val_r, RATING_HEAD_MAX_EDGES // 4, generator)
+    head = fit_rating_head(eu, em, fit_ei, fit_r, stop_ei, stop_r, config, start=(train_ei, train_r))
+    weights = {**fitted["weights"], "rating_head": {k: v.cpu() for k, v in head.state_dict().items()},
+               "embeddings": {"user": eu, "movie": em}}
+    return TrainResult(rank=fitted["rank"], rating=head.scorer(eu, em), rating_range=(float(train_r.min()),
+                       float(train_r.max())), history=fitted["history"], weights=weights,
+                       extra={**fitted["extra"], "mean": float(train_r.mean())}, user_embedding=eu,
+                       movie_embedding=em)
+
+
+def _sample(edge_index: Tensor, rating: Tensor, most: int, generator: torch.Generator) -> tuple[Tensor, Tensor]:
+    """At most ``most`` of the edges, a seeded random sample (all of them when there are fewer)."""
+    if edge_index.size(1) <= most:
+        return edge_index, rating
+    keep = torch.randperm(edge_index.size(1), generator=generator)[:most].sort().values
+    return edge_index[:, keep], rating[keep]
 
 
 def _edges(data: HeteroData, index: Tensor, device: torch.device) -> tuple[Tensor, Tensor]:
@@ -288,7 +339,8 @@ def _dot_scores(eu: Tensor, em: Tensor) -> Callable[[Tensor], Tensor]:
 
 
 def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, val_ei: Tensor, val_r: Tensor,
-                    config: TrainConfig, reg: float = 0.05) -> RatingHead:
+                    config: TrainConfig, reg: float = 0.05,
+                    start: tuple[Tensor, Tensor] | None = None) -> RatingHead:
     """Fit ``mean + b_u + b_m + <e_u * w, e_m>`` on the training ratings (embeddings fixed), early-stopped on val.
 
     The biases start from :func:`movierec.gnn.baselines.bias` (closed form) and ``w`` from zero, so
@@ -303,6 +355,8 @@ def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, v
         val_r (torch.Tensor): Validation ratings.
         config (TrainConfig): ``rating_head_epochs`` full-batch Adam steps.
         reg (float): L2 weight per rating on the biases used. (default: ``0.05``)
+        start (tuple[Tensor, Tensor], optional): The edges the starting biases are fitted on. (default: the
+            training edges)
     """
     from movierec.gnn.baselines import bias
 
@@ -310,10 +364,11 @@ def fit_rating_head(eu: Tensor, em: Tensor, train_ei: Tensor, train_r: Tensor, v
     lo, hi = float(train_r.min()), float(train_r.max())
     head = RatingHead(eu.size(0), em.size(0), eu.size(1), float(train_r.mean())).to(eu.device)
     # Start from the closed-form bias baseline, so the head is never worse than it on training data.
-    start = bias(train_ei.cpu(), train_r.cpu(), eu.size(0), em.size(0))
+    start_ei, start_r = start if start is not None else (train_ei, train_r)
+    initial = bias(start_ei.cpu(), start_r.cpu(), eu.size(0), em.size(0))
     with torch.no_grad():
-        head.user_bias.copy_(start.user_bias)
-        head.movie_bias.copy_(start.movie_bias)
+        head.user_bias.copy_(initial.user_bias)
+        head.movie_bias.copy_(initial.movie_bias)
     optimizer = torch.optim.Adam(head.parameters(), lr=0.01)
     u, m = train_ei
     stopper = EarlyStopping(head, patience=20, lower_is_better=True)

@@ -2,46 +2,43 @@
 
 What lands in the graph (names in :mod:`movierec.core.schema`):
 
-* ``(:User)-[:RECOMMENDED {score, predictedRating, rank, runId}]->(:Movie)``: for every user of
-  the run, the ``k`` best-scored movies that user has **not** rated in Neo4j (the rated pairs are
-  read from the graph, not from the run's training split, so validation and test ratings and
-  ratings loaded after training are excluded too);
-* ``User.embedding`` / ``Movie.embedding`` (``LIST<FLOAT>``) with the cosine vector indexes
-  ``user_embedding`` / ``movie_embedding``, dimensions taken from the run;
-* ``(:ModelRun {runId, model, createdAt, params, metrics, active, path})``, params and metrics as
-  JSON strings, ``path`` the run's folder (so that ``movierec score`` can load the model).
+* ``(:User)-[:RECOMMENDED {score, predictedRating, rank, runId}]->(:Movie)``: for every user of the run, the ``k``
+  best-scored movies that user has **not** rated in Neo4j (the rated pairs are read from the graph, not from the
+  run's training split, so validation and test ratings and ratings loaded after training are excluded too);
+* ``User.embedding`` / ``Movie.embedding`` (``LIST<FLOAT>``) with the cosine vector indexes ``user_embedding`` /
+  ``movie_embedding``, dimensions taken from the run;
+* ``(:Movie)-[:SIMILAR {score, rank, runId}]->(:Movie)``: each movie's most similar movies by co-ratings, from the
+  run's ``similar.pt`` (:mod:`movierec.gnn.similar_writeback`; none for older runs);
+* ``(:ModelRun {runId, model, createdAt, params, metrics, active, path, similarK})``, params and metrics as JSON
+  strings, ``path`` the run's folder (so that ``movierec score`` can load the model).
 
-**Atomic from the reader's point of view.** Every query reads the run whose ModelRun is
-``active``, and only its relationships (``RECOMMENDED {runId: run.runId}``). A writeback:
+**Atomic from the reader's point of view.** Every query reads the run whose ModelRun is ``active``, and only its
+relationships (``RECOMMENDED`` / ``SIMILAR {runId: run.runId}``). A writeback:
 
 1. merges its ModelRun, inactive;
-2. writes the new embeddings to *staging* properties (``stagedEmbedding``, ``stagedRunId``), so the
-   active run's ``embedding`` properties, which queries and the vector indexes read, stay whole;
-3. writes the new run's RECOMMENDED relationships, tagged with its runId, one transaction per
-   batch of users; each user's are replaced in the same transaction (delete that user's
-   relationships of this run, create the new ones), so a user has all or none of them;
-4. checks that every user got theirs, then switches in **one** transaction
-   (``cypher/activate_run.cypher``): the new run becomes active, the old one inactive, and the staged
-   embeddings replace ``embedding`` (nodes the new run has no embedding for lose theirs, so no node
-   keeps a vector from another run's space);
-5. after the switch, fixes the vector indexes (an index of other dimensions is dropped and
-   recreated; ``CALL db.awaitIndexes()`` waits until they are ONLINE), then deletes every other run's
-   RECOMMENDED relationships and stale staged embeddings in batches.
+2. writes the new embeddings to *staging* properties (``stagedEmbedding``, ``stagedRunId``), so the active run's
+   ``embedding`` properties, which queries and the vector indexes read, stay whole;
+3. writes the new run's RECOMMENDED relationships, tagged with its runId, one transaction per batch of users; each
+   user's are replaced in the same transaction (delete that user's relationships of this run, create the new ones),
+   so a user has all or none of them; then the run's SIMILAR relationships the same way, per batch of movies;
+4. checks that every user got theirs, then switches in **one** transaction (``cypher/activate_run.cypher``): the new
+   run becomes active, the old one inactive, and the staged embeddings replace ``embedding`` (nodes the new run has
+   no embedding for lose theirs, so no node keeps a vector from another run's space);
+5. after the switch, fixes the vector indexes (an index of other dimensions is dropped and recreated;
+   ``CALL db.awaitIndexes()`` waits until they are ONLINE), then deletes every other run's RECOMMENDED and SIMILAR
+   relationships and stale staged embeddings in batches.
 
-If the process dies before step 4, nothing readers see has changed: the previous run is still
-active with its relationships and embeddings intact. Running the writeback of the same run again
-finishes the job: users that already hold the run's relationships are skipped, the others are
-(re)written, staged embeddings are rewritten. If it dies after step 4, the new run is complete and
-active; a rerun only repeats the cleanup. One writeback at a time: a concurrent one would have its
-half-written relationships deleted by the other's cleanup (it rewrites them when rerun).
-
-While the index dimensions change (a new run with another embedding size), ``similar_movies`` fails
-for the seconds it takes to rebuild the index; recommendations are not affected.
+If the process dies before step 4, nothing readers see has changed: the previous run is still active with its
+relationships and embeddings intact. Running the writeback of the same run again finishes the job: users that
+already hold the run's relationships are skipped, the others are (re)written, staged embeddings are rewritten. If it
+dies after step 4, the new run is complete and active; a rerun only repeats the cleanup. One writeback at a time: a
+concurrent one would have its half-written relationships deleted by the other's cleanup (it rewrites them when
+rerun). While the index dimensions change (a new run with another embedding size), ``similar_by_embedding`` fails
+for the seconds it takes to rebuild the index; recommendations and SIMILAR are not affected.
 
 Scoring and top-K: :mod:`movierec.gnn.topk`; the vector indexes: :mod:`movierec.gnn.vector_index`.
 
 Example:
-    >>> from movierec.gnn.run_dir import load_run
     >>> with connect(Neo4jSettings.resolve()) as graph:
     ...     result = write_back(graph, load_run("runs/lightgcn-..."), k=20)
 """
@@ -67,6 +64,7 @@ from movierec.core.db import Graph
 from movierec.core.errors import MovierecError, WritebackError
 from movierec.core.progress import Phases, ProgressFactory
 from movierec.cypher.queries import read_rated_pairs
+from movierec.gnn.similar_writeback import delete_stale_similar, run_similar, write_similar
 from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K, ScoringRun, rated_index, top_k
 from movierec.gnn.vector_index import MAX_DIMENSIONS, ensure_vector_indexes
 
@@ -90,6 +88,7 @@ class WritebackResult:
         resumed_users (int): Users skipped because an interrupted writeback had written them.
         recommendations (int): RECOMMENDED relationships written by this call.
         embeddings (int): User and movie embeddings written.
+        similar (int): SIMILAR relationships written by this call (0 for a run without ``similar.pt``).
         dimensions (int): Embedding size.
         deleted (int): Relationships of replaced runs deleted.
         skipped_user_ids (int): Users of the run that are not in the graph.
@@ -107,6 +106,7 @@ class WritebackResult:
     resumed_users: int = 0
     recommendations: int = 0
     embeddings: int = 0
+    similar: int = 0
     dimensions: int = 0
     deleted: int = 0
     skipped_user_ids: int = 0
@@ -172,6 +172,7 @@ def write_back(
     try:
         user_emb, movie_emb = _checked_embeddings(run)
         result.dimensions = int(user_emb.shape[1])
+        similar = run_similar(run)
 
         step = steps.start("reading the graph")
         for statement in cypher.statements("create_writeback_indexes"):
@@ -223,6 +224,10 @@ def write_back(
         result.scoring_s = scoring[0]
         result.writing_s = time.perf_counter() - write_started - result.scoring_s
 
+        if similar is not None:
+            step = steps.start("writing similar movies")
+            result.similar = write_similar(graph, run, similar, movie_in_graph, phases=phases)
+
         step = steps.start("checking completeness")
         written = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
         expected = {uid for i, uid in enumerate(run.user_ids) if bool(user_in_graph[i])}
@@ -243,7 +248,8 @@ def write_back(
         phases.start("cleanup", 0)
         summary = graph.run_autocommit(cypher.load("delete_stale_recommendations"), runId=run.run_id,
                                        batchSize=delete_batch_size)
-        result.deleted = summary.counters.relationships_deleted
+        result.deleted = summary.counters.relationships_deleted + delete_stale_similar(graph, run.run_id,
+                                                                                       delete_batch_size)
         graph.run_autocommit(cypher.load("clear_staged_embeddings"), batchSize=delete_batch_size)
     except WritebackError:
         raise

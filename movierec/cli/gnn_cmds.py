@@ -11,8 +11,9 @@ from typing import Any
 
 import click
 
-from movierec.cli.options import neo4j_options, quiet_option, stack
+from movierec.cli.options import MODEL_HELP, neo4j_options, quiet_option, stack
 from movierec.core.settings import Neo4jSettings
+from movierec.gnn.config import DEFAULT_MODEL, MODELS
 
 COMMANDS: list[click.Command] = []
 
@@ -112,8 +113,8 @@ COMMANDS.append(export_cmd)
 @click.command("train")
 @neo4j_options
 @filter_options
-@click.option("--model", type=click.Choice(["sage", "lightgcn"]), default="sage", show_default=True,
-              help="sage: rating regression (GraphSAGE, to_hetero); lightgcn: top-K ranking (BPR).")
+@click.option("--model", type=click.Choice(MODELS), default=DEFAULT_MODEL, show_default=True,
+              help=MODEL_HELP)
 @click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Train on a graph saved by `movierec export` instead of reading Neo4j (filters then do not apply).")
 @click.option("--split", "split_method", type=click.Choice(["random", "temporal"]), default="random",
@@ -131,6 +132,9 @@ COMMANDS.append(export_cmd)
 @click.option("--patience", type=int, help="Early stopping patience in epochs. [default: per model]")
 @click.option("--ensemble", type=int, help="sage: models averaged (seeds seed, seed+1, ...). [default: 3]")
 @click.option("--batch-size", type=int, help="lightgcn: positives per BPR step; sage --minibatch: targets per step.")
+@click.option("--weighting", type=click.Choice(["rating", "binary"]),
+              help="ease/gfcf: edge weights of the user x movie graph. [default: rating]")
+@click.option("--ease-lambda", type=float, help="ease: the L2 weight. [default: chosen on the validation edges]")
 @click.option("--minibatch", is_flag=True, default=None,
               help="sage: train on sampled neighbourhoods (plain-torch sampler, no pyg-lib needed).")
 @click.option("--num-neighbors", metavar="N[,N...]", help="--minibatch fan-out per layer. [default: 20]")
@@ -151,7 +155,7 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
 
     Example:
 
-        movierec train --model sage --seed 0 && movierec train --model lightgcn --genre Comedy
+        movierec train --seed 0 && movierec train --model lightgcn --genre Comedy
     """
     from tqdm import tqdm
 
@@ -196,7 +200,14 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
     k = config.k
     click.echo(f"run {run.run_id} written to {run.path}")
     click.echo(f"test RMSE {m['rmse']:.4f}  MAE {m['mae']:.4f}  Recall@{k} {m[f'recall@{k}']:.4f}  "
-               f"NDCG@{k} {m[f'ndcg@{k}']:.4f}  ({m['epochs']} epochs, {m['seconds_per_epoch']:.2f} s/epoch)")
+               f"NDCG@{k} {m[f'ndcg@{k}']:.4f}  ({_training(run.model, m)})")
+
+
+def _training(model: str, metrics: dict[str, Any]) -> str:
+    """How training went, in words: closed-form fits have candidates (λ values), not epochs."""
+    if model in ("ease", "gfcf"):
+        return f"closed form, {metrics['epochs']} fit(s) compared on validation, {metrics['train_seconds']:.1f} s"
+    return f"{metrics['epochs']} epochs, {metrics['seconds_per_epoch']:.2f} s/epoch"
 
 
 COMMANDS.append(train_cmd)

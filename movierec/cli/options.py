@@ -64,6 +64,9 @@ def neo4j_options_named(user_flag: str = "--user") -> Decorator:
 neo4j_options = neo4j_options_named("--user")
 """--uri/--user/--password/--database; the command receives ``settings: Neo4jSettings``."""
 
+MODEL_HELP = ("ease: closed-form item-item ranker on the rating graph (the default ranker); gfcf: closed-form "
+              "graph filter (GF-CF); lightgcn: BPR-trained LightGCN; sage: GraphSAGE rating regression.")
+
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or progress messages.")
 
 

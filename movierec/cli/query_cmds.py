@@ -101,10 +101,14 @@ def recommend_cmd(user_id: int, k: int, genre: str | None, explain: bool, fallba
 @click.option("--movie", "movie_id", type=int, help="The movie's movieId.")
 @click.option("--title", help='The movie\'s title, e.g. "Toy Story" or "Toy Story (1995)".')
 @click.option("--k", type=click.IntRange(min=1), default=10, show_default=True, help="How many movies.")
+@click.option("--by", type=click.Choice(["co-rating", "embedding"]), default="co-rating", show_default=True,
+              help="co-rating: the active run's SIMILAR relationships (rated by the same users); "
+                   "embedding: nearest in the learned embedding space (vector index movie_embedding).")
 @format_option
 @neo4j_options
-def similar_cmd(movie_id: int | None, title: str | None, k: int, fmt: str, settings: Neo4jSettings) -> None:
-    """Movies nearest to one in the learned embedding space (vector index movie_embedding).
+def similar_cmd(movie_id: int | None, title: str | None, k: int, by: str, fmt: str, settings: Neo4jSettings) -> None:
+    """Movies most similar to one: rated by the same users (the active run's SIMILAR relationships, cosine
+    of co-ratings), or with --by embedding nearest in the learned embedding space.
 
     Example:
 
@@ -114,7 +118,7 @@ def similar_cmd(movie_id: int | None, title: str | None, k: int, fmt: str, setti
         raise click.UsageError("give exactly one of --movie ID and --title TITLE")
     with connect(settings) as graph:
         movie = find_movie(graph, movie_id, title)
-        rows = similar(graph, movie, k)
+        rows = similar(graph, movie, k, by=by)
     if fmt == "json":
         click.echo(json.dumps({"movie": movie, "similar": rows}, indent=2, default=_json_default))
         return

@@ -15,11 +15,12 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from movierec.cli.options import neo4j_options, neo4j_options_named, progress_bars, quiet_option, stack
+from movierec.cli.options import MODEL_HELP, neo4j_options, neo4j_options_named, progress_bars, quiet_option, stack
 from movierec.cli.query_cmds import echo_recommendations, format_option, table
 from movierec.core.db import connect
 from movierec.core.errors import NotFoundError
 from movierec.core.settings import Neo4jSettings
+from movierec.gnn.config import DEFAULT_MODEL, MODELS
 
 COMMANDS: list[click.Command] = []
 
@@ -34,6 +35,7 @@ def _echo_writeback(result: Any) -> None:
     click.echo(
         f"run {result.run_id} is active: {result.recommendations:,} recommendations for {result.users:,} users "
         f"(k={result.k}), {result.embeddings:,} embeddings of {result.dimensions} dims"
+        + (f", {result.similar:,} similar movies" if result.similar else "")
     )
     if result.resumed_users:
         click.echo(f"  resumed: {result.resumed_users:,} users were already written")
@@ -124,8 +126,8 @@ def score_cmd(user_id: int, movie_id: int, run_path: Path | None, fmt: str, sett
               help="A MovieLens release directory or .zip, e.g. ../shared/datasets/ml-latest-small.")
 @click.option("--download", "download", metavar="NAME",
               help="Fetch this GroupLens release (e.g. ml-latest-small) instead of --path.")
-@click.option("--model", type=click.Choice(["lightgcn", "sage"]), default="lightgcn", show_default=True,
-              help="lightgcn: trained for top-K ranking (BPR); sage: rating regression.")
+@click.option("--model", type=click.Choice(MODELS), default=DEFAULT_MODEL, show_default=True,
+              help=MODEL_HELP)
 @click.option("--epochs", type=click.IntRange(min=1), help="Maximum training epochs. [default: per model]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split and of training.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -142,14 +144,14 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
     """The whole loop: ingest MovieLens, train a GNN, write it back, print recommendations.
 
     Ingest (validated, idempotent) -> export the graph from Neo4j -> split 80/10/10 ->
-    train (a run directory under --runs-dir) -> write back top-K recommendations,
+    train the default ranker or --model (a run directory under --runs-dir) -> write back top-K recommendations,
     embeddings and vector indexes (atomic switch to the new run) -> print a few users'
     recommendations and the movies nearest to Toy Story. Rerunning it trains and
     activates a new run; the previous run's recommendations are replaced.
 
     Example:
 
-        movierec pipeline --path ../shared/datasets/ml-latest-small --model lightgcn
+        movierec pipeline --path ../shared/datasets/ml-latest-small
     """
     from movierec.cypher.queries import find_movie, recommend, similar
     from movierec.gnn.config import SplitConfig, TrainConfig
@@ -192,8 +194,9 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
                    + ", " + ", ".join(f"{n:,} {rel}" for rel, n in summary.relationships.items())
                    + f" in {summary.seconds:.1f} s")
         m = run.metrics
-        click.echo(f"trained {run.run_id} ({m.get('epochs')} epochs): test RMSE {m.get('rmse', float('nan')):.4f}, "
-                   f"Recall@10 {m.get('recall@10', float('nan')):.4f}, NDCG@10 {m.get('ndcg@10', float('nan')):.4f}")
+        nan = float("nan")
+        click.echo(f"trained {run.run_id} in {m.get('train_seconds', 0.0):.0f} s: test RMSE {m.get('rmse', nan):.4f}, "
+                   f"Recall@10 {m.get('recall@10', nan):.4f}, NDCG@10 {m.get('ndcg@10', nan):.4f}")
         _echo_writeback(result.writeback)
 
         on_step(len(STEPS), "sample")
@@ -207,7 +210,7 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
             echo_recommendations(recs, "table", explain=False)
         try:
             toy = find_movie(graph, title="Toy Story")
-            click.echo(f"\nmovies nearest to {toy['title']} ({toy['year']}) in the embedding space:")
+            click.echo(f"\nmovies nearest to {toy['title']} ({toy['year']}) by co-ratings (rated by the same users):")
             click.echo(table(similar(graph, toy, 5), ["movieId", "title", "year", "score"], widths={"title": 45}))
         except NotFoundError as e:
             click.echo(f"\n{e}")

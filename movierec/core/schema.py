@@ -21,9 +21,10 @@ RATED: Final = "RATED"
 TAGGED: Final = "TAGGED"
 IN_GENRE: Final = "IN_GENRE"
 RECOMMENDED: Final = "RECOMMENDED"
+SIMILAR: Final = "SIMILAR"
 
 LABELS: Final = frozenset({USER, MOVIE, GENRE, MODEL_RUN})
-RELATIONSHIP_TYPES: Final = frozenset({RATED, TAGGED, IN_GENRE, RECOMMENDED})
+RELATIONSHIP_TYPES: Final = frozenset({RATED, TAGGED, IN_GENRE, RECOMMENDED, SIMILAR})
 
 # Vector indexes on the learned embeddings
 USER_EMBEDDING_INDEX: Final = "user_embedding"

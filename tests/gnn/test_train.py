@@ -12,12 +12,13 @@ from click.testing import CliRunner
 from movierec.cli import cli
 from movierec.core.db import Graph
 from movierec.gnn.config import SplitConfig, TrainConfig
+from movierec.gnn.metrics import ranking_metrics
 from movierec.gnn.rebuild import rebuild
 from movierec.gnn.run_dir import load_run
 from tests.gnn import tiny
 
 FILES = {"config.json", "weights.pt", "ids.json", "scoring.pt", "embeddings.pt", "split.pt", "features.pt",
-         "history.csv", "metrics.json", "curve.png"}
+         "history.csv", "metrics.json", "curve.png", "similar.pt"}
 
 
 def _train(env: dict[str, str], runs: Path, *args: str) -> Path:
@@ -70,12 +71,27 @@ def test_train_lightgcn_and_evaluate_with_baselines(graph: Graph, neo4j_env: dic
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["model", "RMSE", "MAE", "Recall@10", "NDCG@10", "HitRate@10"]
-    assert [line.split()[0] for line in lines[2:7]] == ["lightgcn", "global_mean", "bias", "mf", "popularity"]
-    assert lines[6].split()[1:3] == ["-", "-"]  # popularity predicts no ratings
+    assert [line.split()[0] for line in lines[2:9]] == ["lightgcn", "global_mean", "bias", "mf", "popularity", "ease",
+                                                        "itemknn"]
+    assert lines[6].split()[1:3] == ["-", "-"]  # popularity, EASE and ItemKNN predict no ratings
     report = json.loads(out.read_text())
     assert set(report["model"]) >= {"rmse", "mae", "recall@10", "ndcg@10"}
-    assert set(report["baselines"]) == {"global_mean", "bias", "mf", "popularity"}
+    assert set(report["baselines"]) == {"global_mean", "bias", "mf", "popularity", "ease", "itemknn"}
     assert all({"rmse", "mae", "recall@10", "ndcg@10"} <= set(b) for b in report["baselines"].values())
+    # the EASE peer, recomputed here from its textbook formula on the run's own training edges
+    note = report["notes"]["ease"]
+    assert note.startswith("binary, λ=") and note.endswith(" on validation") and lines[9] == f"  ease: {note}"
+    lam = float(note.split("λ=")[1].split()[0])
+    edge_index, rating, split = run.split()
+    x = torch.zeros(len(run.user_ids), len(run.movie_ids), dtype=torch.float64)
+    x[edge_index[0, split.train], edge_index[1, split.train]] = 1.0
+    p = torch.linalg.inv(x.T @ x + lam * torch.eye(x.size(1), dtype=torch.float64))
+    b = -p / p.diagonal()
+    b.diagonal().zero_()
+    expected = ranking_metrics(lambda users: (x[users] @ b).float(), edge_index[:, split.train],
+                               edge_index[:, split.test], rating[split.test], len(run.movie_ids))
+    assert report["baselines"]["ease"]["ndcg@10"] == pytest.approx(expected["ndcg@10"], abs=1e-4)
+    assert report["baselines"]["ease"]["recall@10"] == pytest.approx(expected["recall@10"], abs=1e-4)
     assert report["model"]["rmse"] == pytest.approx(run.metrics["rmse"], abs=1e-6)
 
 
@@ -119,7 +135,7 @@ def test_train_from_an_exported_file_with_a_temporal_split(tmp_path: Path) -> No
         "Error: Invalid value for --num-neighbors: 'x' is not a comma-separated list of integers\n")
 
 
-@pytest.mark.parametrize("model", ["sage", "lightgcn"])
+@pytest.mark.parametrize("model", ["sage", "lightgcn", "ease", "gfcf"])
 def test_a_run_directory_rebuilds_its_model_with_identical_scores(
     graph: Graph, neo4j_env: dict[str, str], tmp_path: Path, model: str
 ) -> None:
@@ -135,8 +151,8 @@ def test_a_run_directory_rebuilds_its_model_with_identical_scores(
     assert torch.equal(rating.pairs(*pairs).clamp(*run.rating_range), run.predict_rating(*pairs))
     # the weights are what the scores come from: other weights, other scores
     weights = run.weights()
-    name = "lightgcn" if model == "lightgcn" else "sage_0"
-    key = next(k for k in weights[name] if k.endswith("weight"))
+    name = {"sage": "sage_0"}.get(model, model)
+    key = next(k for k in weights[name] if k.endswith("weight") or k in ("basis", "values"))
     weights[name][key] = torch.zeros_like(weights[name][key])
     torch.save(weights, path / "weights.pt")
     changed, _ = rebuild(load_run(path))

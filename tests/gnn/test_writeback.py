@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from movierec import cypher
 from movierec.core.db import Graph, connect
 from movierec.core.errors import WritebackError
 from movierec.core.settings import Neo4jSettings
+from movierec.cypher.queries import find_movie, similar
 from movierec.gnn.topk import rated_index, top_k
 from movierec.gnn.writeback import write_back
 from tests.fixtures import (
@@ -40,6 +42,97 @@ from tests.fixtures import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
+NOT_IN_GRAPH = 99_999
+
+
+@dataclass
+class SimilarRun(FixedRun):
+    """A FixedRun with seeded similar movies, as a run directory's ``similar.pt`` gives them."""
+
+    similar_k: int = 4
+
+    def similar(self) -> tuple[torch.Tensor, torch.Tensor]:
+        g = torch.Generator().manual_seed(self.seed + 100)
+        m, k = len(self.movie_ids), self.similar_k
+        movies = torch.stack([torch.randperm(m - 1, generator=g)[:k] for _ in range(m)])
+        movies += (movies >= torch.arange(m).unsqueeze(1)).long()  # never itself
+        scores = torch.rand(m, k, generator=g).sort(dim=1, descending=True).values
+        movies[0, 2:], scores[0, 2:] = -1, 0.0  # a movie with only two neighbours
+        return movies, scores
+
+    def expected_similar(self) -> dict[int, list[tuple[int, int, float]]]:
+        """movieId -> [(rank, movieId, score)], movies not in the graph left out and ranks renumbered."""
+        movies, scores = self.similar()
+        out: dict[int, list[tuple[int, int, float]]] = {}
+        for i, mid in enumerate(self.movie_ids):
+            kept = [(self.movie_ids[j], s) for j, s in zip(movies[i].tolist(), scores[i].tolist(), strict=True)
+                    if j >= 0 and self.movie_ids[j] != NOT_IN_GRAPH]
+            if mid != NOT_IN_GRAPH and kept:
+                out[mid] = [(r, m, s) for r, (m, s) in enumerate(kept, 1)]
+        return out
+
+
+def similar_written(graph: Graph) -> dict[str, dict[int, list[tuple[int, int, float]]]]:
+    """runId -> movieId -> [(rank, movieId, score)] of every SIMILAR relationship, by rank."""
+    out: dict[str, dict[int, list[tuple[int, int, float]]]] = {}
+    for r in graph.read("MATCH (m:Movie)-[s:SIMILAR]->(o:Movie) RETURN s.runId AS run, m.movieId AS m, "
+                        "s.rank AS rank, o.movieId AS o, s.score AS s ORDER BY run, m, rank"):
+        out.setdefault(r["run"], {}).setdefault(r["m"], []).append((r["rank"], r["o"], r["s"]))
+    return out
+
+
+def test_write_back_writes_similar_movies_resumes_and_replaces_them(graph: Graph) -> None:
+    make_graph(graph)
+    users, movies = users_and_movies()
+    run_a = SimilarRun("run-a", users, movies + [NOT_IN_GRAPH], seed=5)
+    bars = RecordingBars()
+    result = write_back(graph, run_a, k=5, progress=bars)
+    expected = run_a.expected_similar()
+    assert len(expected) == N_MOVIES and len(expected[1000]) == 2
+    got = similar_written(graph)
+    assert list(got) == ["run-a"]
+    assert {m: [(r, o) for r, o, _ in rows] for m, rows in got["run-a"].items()} == {
+        m: [(r, o) for r, o, _ in rows] for m, rows in expected.items()}
+    for mid, rows in got["run-a"].items():
+        assert [s for _, _, s in rows] == pytest.approx([s for _, _, s in expected[mid]], abs=1e-6)
+        assert [s for _, _, s in rows] == sorted((s for _, _, s in rows), reverse=True)
+        assert [r for r, _, _ in rows] == list(range(1, len(rows) + 1))
+    total = sum(len(rows) for rows in expected.values())
+    assert result.similar == total and result.skipped_movie_ids == 1
+    assert "similar movies" in [p[0] for p in bars.phases]
+    assert graph.read("MATCH (r:ModelRun) RETURN r.similarK AS k")[0]["k"] == 4
+    # the library reads them (by rank), and the vector index on request
+    near = similar(graph, find_movie(graph, 1003), k=3)
+    assert [(r["movieId"], r["score"]) for r in near] == [(o, s) for _, o, s in got["run-a"][1003][:3]]
+    assert len(similar(graph, find_movie(graph, 1003), k=3, by="embedding")) == 3
+
+    # rerun: nothing duplicated; a movie whose SIMILAR were lost (a crash) is rewritten
+    again = write_back(graph, run_a, k=5)
+    assert again.similar == 0 and similar_written(graph) == got
+    graph.write("MATCH (:Movie {movieId: 1005})-[s:SIMILAR]->() DELETE s")
+    again = write_back(graph, run_a, k=5)
+    assert again.similar == len(expected[1005]) and similar_written(graph) == got
+
+    # a second run replaces them after the switch
+    run_b = SimilarRun("run-b", users, movies, seed=6, similar_k=3)
+    result_b = write_back(graph, run_b, k=5)
+    assert result_b.deleted == 3 + (N_USERS - 1) * 5 + total
+    got_b = similar_written(graph)
+    assert list(got_b) == ["run-b"]
+    assert {m: [o for _, o, _ in rows] for m, rows in got_b["run-b"].items()} == {
+        m: [o for _, o, _ in rows] for m, rows in run_b.expected_similar().items()}
+    assert [r["movieId"] for r in similar(graph, find_movie(graph, 1003), k=10)] == [
+        o for _, o, _ in got_b["run-b"][1003]]
+
+
+def test_a_run_without_similar_movies_writes_none_and_similar_uses_the_embeddings(graph: Graph) -> None:
+    make_graph(graph)
+    write_back(graph, SimilarRun("run-a", *users_and_movies(), seed=5), k=5)
+    result = write_back(graph, FixedRun("run-b", *users_and_movies(), seed=6), k=5)  # no .similar: older runs
+    assert result.similar == 0 and similar_written(graph) == {}
+    assert graph.read("MATCH (r:ModelRun {active: true}) RETURN r.similarK AS k")[0]["k"] is None
+    by_default = similar(graph, find_movie(graph, 1003), k=4)
+    assert by_default == similar(graph, find_movie(graph, 1003), k=4, by="embedding") and len(by_default) == 4
 
 
 
@@ -109,7 +202,7 @@ def test_write_back_writes_each_users_top_k_unrated_movies(graph: Graph) -> None
     assert [row["movieId"] for row in top] == expected[102][:3]
     comedy = graph.read(cypher.load("recommend_for_user"), userId=102, k=10, genre="Comedy")
     assert [row["movieId"] for row in comedy] == [m for m in expected[102] if m % 2 == 0]
-    near = graph.read(cypher.load("similar_movies"), movieId=1007, k=3)
+    near = graph.read(cypher.load("similar_by_embedding"), movieId=1007, k=3)
     cos = torch.nn.functional.cosine_similarity(run.movie_emb[7:8], run.movie_emb, dim=1)
     cos[7] = -2
     # the index is approximate (HNSW, quantized): the same neighbours, near-ties in either order
@@ -130,7 +223,7 @@ def test_second_run_replaces_the_first_and_its_indexes(graph: Graph) -> None:
     ]
     indexes = {r["name"]: r["dimensions"] for r in graph.read(cypher.load("show_vector_indexes"))}
     assert indexes == {"user_embedding": 4, "movie_embedding": 4}
-    assert len(graph.read(cypher.load("similar_movies"), movieId=1000, k=5)) == 5
+    assert len(graph.read(cypher.load("similar_by_embedding"), movieId=1000, k=5)) == 5
 
 
 def test_rerunning_the_active_run_changes_nothing(graph: Graph) -> None:
@@ -246,8 +339,10 @@ def test_pipeline_ingests_trains_writes_back_and_recommends(
 
     indexes = {r["name"]: (r["state"], r["dimensions"]) for r in graph.read(cypher.load("show_vector_indexes"))}
     assert indexes == {"user_embedding": ("ONLINE", 64), "movie_embedding": ("ONLINE", 64)}
-    near = graph.read(cypher.load("similar_movies"), movieId=1, k=5)
+    near = graph.read(cypher.load("similar_by_embedding"), movieId=1, k=5)
     assert {r["movieId"] for r in near} == set(ANIMATION) - {1}  # Toy Story's neighbours: the other cartoons
+    co_rated = graph.read(cypher.load("similar_movies"), movieId=1, k=10)  # SIMILAR: rated by the same users
+    assert co_rated and {r["movieId"] for r in co_rated} <= set(ANIMATION) - {1}
     assert "movies nearest to Toy Story (1995)" in result.output
 
     up = list(ANIMATION)[4]  # a cartoon user 1 did not rate

@@ -1,0 +1,216 @@
+"""Scorers that rank from a user's history: item-item models (EASE) and graph filters (GF-CF).
+
+A :class:`~movierec.gnn.model.LinearScorer` scores from two factor tables. The closed-form rankers
+score from what the user rated: ``score(u) = h_u W`` with ``h_u`` the user's row of the training
+signal (:class:`History`: the ratings as edge weights, or 1 per rating) and ``W`` a movie × movie
+operator. Every scorer offers ``scores(user_index) -> [n, M]`` (higher = better), ``state()`` and a
+``from_state`` that rebuilds it; the history is not part of the state (it is the run's training
+edges, kept in ``split.pt``).
+
+Example:
+    >>> history = History.from_edges(torch.tensor([[0, 0], [1, 2]]), torch.tensor([4.0, 5.0]), 1, 3)
+    >>> history.dense(torch.tensor([0])).tolist()
+    [[0.0, 4.0, 5.0]]
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from movierec.gnn.model import LinearScorer
+
+WEIGHTINGS = ("rating", "binary")
+
+# torch says so on every CSR tensor it builds; the CSR tensors here are built from sorted, checked indices
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
+warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
+
+
+@dataclass
+class History:
+    """Each user's training signal as a CSR matrix ``[U, M]`` (row pointers, movie indices, values).
+
+    Args:
+        indptr (torch.Tensor): ``[U + 1]`` row pointers.
+        indices (torch.Tensor): ``[E]`` movie indices, sorted within each row.
+        values (torch.Tensor): ``[E]`` float32 values (the rating, or 1).
+        num_movies (int): Columns.
+    """
+
+    indptr: Tensor
+    indices: Tensor
+    values: Tensor
+    num_movies: int
+
+    @classmethod
+    def from_edges(cls, edge_index: Tensor, rating: Tensor, num_users: int, num_movies: int,
+                   weighting: str = "rating") -> History:
+        """The history of ``(user, movie)`` edges: values are the ratings (``"rating"``) or 1 (``"binary"``)."""
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+        users, movies = edge_index[0].long(), edge_index[1].long()
+        order = torch.argsort(users * num_movies + movies)
+        values = rating.float()[order] if weighting == "rating" else torch.ones(len(order))
+        counts = torch.bincount(users, minlength=num_users)
+        indptr = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(counts, 0)])
+        return cls(indptr, movies[order], values, num_movies)
+
+    @property
+    def num_users(self) -> int:
+        return len(self.indptr) - 1
+
+    def sparse(self, users: Tensor | None = None, columns: Tensor | None = None) -> Tensor:
+        """Rows ``users`` (default: all) as a sparse CSR tensor ``[n, M]``, or ``[n, len(columns)]`` restricted
+        to the movies ``columns`` (sorted), in their order."""
+        if users is None:
+            users = torch.arange(self.num_users)
+        start, end = self.indptr[users], self.indptr[users + 1]
+        counts = end - start
+        take = torch.repeat_interleave(start - torch.cumsum(counts, 0) + counts, counts) + torch.arange(
+            int(counts.sum()))
+        rows = torch.repeat_interleave(torch.arange(len(users)), counts)
+        indices, values, width = self.indices[take], self.values[take], self.num_movies
+        if columns is not None:
+            position = torch.full((self.num_movies,), -1, dtype=torch.long)
+            position[columns] = torch.arange(len(columns))
+            keep = position[indices] >= 0
+            rows, indices, values, width = rows[keep], position[indices[keep]], values[keep], len(columns)
+        per_row = torch.bincount(rows, minlength=len(users))
+        indptr = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(per_row, 0)])
+        return torch.sparse_csr_tensor(indptr, indices, values, (len(users), width))
+
+    def dense(self, users: Tensor) -> Tensor:
+        """Rows ``users`` as a dense ``[n, M]`` float32 matrix."""
+        return self.sparse(users).to_dense()
+
+    def column_sums(self) -> Tensor:
+        """``[M]`` sum of each movie's values (its weighted degree)."""
+        return torch.zeros(self.num_movies).index_add_(0, self.indices, self.values)
+
+    def row_sums(self) -> Tensor:
+        """``[U]`` sum of each user's values."""
+        rows = torch.repeat_interleave(torch.arange(self.num_users), self.indptr[1:] - self.indptr[:-1])
+        return torch.zeros(self.num_users).index_add_(0, rows, self.values)
+
+
+@dataclass
+class ItemItemScorer:
+    """``score(u) = h_u[items] W`` over the movies ``items`` the model covers; other movies score ``-inf``.
+
+    Args:
+        history (History): The users' training signal.
+        items (torch.Tensor): ``[N]`` movie indices of ``W``'s rows and columns.
+        weight (torch.Tensor): ``[N, N]`` dense float32 operator (row: a rated movie, column: a scored one).
+        kind (str): Name recorded in the state. (default: ``"item_item"``)
+    """
+
+    history: History
+    items: Tensor
+    weight: Tensor
+    kind: str = "item_item"
+
+    def scores(self, user_index: Tensor) -> Tensor:
+        # sparse rows @ dense W: the cost is the users' ratings × N, not users × N²
+        signal = self.history.sparse(user_index.long(), columns=self.items).to_sparse_coo()
+        out = torch.full((len(user_index), self.history.num_movies), -math.inf)
+        out[:, self.items] = torch.sparse.mm(signal, self.weight)
+        return out
+
+    def state(self) -> dict[str, Any]:
+        """Items and the operator, stored sparse (CSR: a pruned EASE ``B`` keeps 1,000 entries a column)."""
+        csr = self.weight.to_sparse_csr()
+        return {"kind": self.kind, "items": self.items, "size": list(self.weight.shape),
+                "crow": csr.crow_indices(), "col": csr.col_indices().int(), "values": csr.values()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], history: History) -> ItemItemScorer:
+        weight = torch.sparse_csr_tensor(state["crow"], state["col"].long(), state["values"].float(),
+                                         tuple(state["size"])).to_dense()
+        return cls(history, state["items"].long(), weight, state["kind"])
+
+
+@dataclass
+class GraphFilterScorer:
+    """GF-CF: ``score(u) = h_u R̃ᵀR̃ + alpha · (h_u D^-β V) (Vᵀ D^β)``, a linear and an ideal low-pass filter.
+
+    ``R̃ = D_u^-β R D_i^-β / s`` is the normalised user × movie graph (``R`` the history, ``D`` its row and
+    column sums, ``s`` its largest singular value) and ``V`` its top right singular vectors.
+
+    Args:
+        history (History): The users' training signal (also the graph ``R``).
+        user_norm (torch.Tensor): ``[U]`` ``D_u^-β / sqrt(s)``.
+        movie_norm (torch.Tensor): ``[M]`` ``D_i^-β / sqrt(s)``.
+        movie_inv (torch.Tensor): ``[M]`` ``D_i^-β``, 0 for movies without ratings.
+        movie_fwd (torch.Tensor): ``[M]`` ``D_i^β``, 0 for movies without ratings.
+        basis (torch.Tensor): ``[M, k]`` ``V``.
+        alpha (float): Weight of the ideal low-pass part.
+    """
+
+    history: History
+    user_norm: Tensor
+    movie_norm: Tensor
+    movie_inv: Tensor
+    movie_fwd: Tensor
+    basis: Tensor
+    alpha: float
+    kind: str = "graph_filter"
+
+    def graph(self) -> Tensor:
+        """``R̃`` as a sparse CSR tensor ``[U, M]``."""
+        h = self.history
+        rows = torch.repeat_interleave(torch.arange(h.num_users), h.indptr[1:] - h.indptr[:-1])
+        values = h.values * self.user_norm[rows] * self.movie_norm[h.indices]
+        return torch.sparse_csr_tensor(h.indptr, h.indices, values, (h.num_users, h.num_movies))
+
+    def scores(self, user_index: Tensor) -> Tensor:
+        signal = self.history.dense(user_index.long())
+        graph = self.graph()
+        via_users = (graph @ signal.T).T  # [n, U]: h_u R̃ᵀ
+        linear = _right_mul(via_users, graph)  # [n, M]: h_u R̃ᵀR̃
+        low_pass = ((signal * self.movie_inv) @ self.basis) @ (self.basis.T * self.movie_fwd)
+        return linear + self.alpha * low_pass
+
+    def state(self) -> dict[str, Any]:
+        return {"kind": self.kind, "user_norm": self.user_norm, "movie_norm": self.movie_norm,
+                "movie_inv": self.movie_inv, "movie_fwd": self.movie_fwd, "basis": self.basis,
+                "alpha": float(self.alpha)}
+
+
+def _right_mul(dense: Tensor, sparse: Tensor) -> Tensor:
+    """``dense @ sparse`` for a CSR ``sparse``, as ``(sparseᵀ @ denseᵀ)ᵀ`` (torch multiplies sparse on the left)."""
+    return torch.sparse.mm(sparse.to_sparse_coo().t(), dense.T).T
+
+
+Scorer = LinearScorer | ItemItemScorer | GraphFilterScorer
+
+
+def scorer_state(scorer: Scorer) -> dict[str, Any]:
+    """The state of any scorer, tagged with its kind (``LinearScorer`` states are tagged ``"linear"``)."""
+    state = scorer.state()
+    state.setdefault("kind", "linear")
+    return state
+
+
+def scorer_from_state(state: dict[str, Any], history: History | None) -> Scorer:
+    """Rebuild a scorer from :func:`scorer_state`; history-based kinds need the run's training ``history``.
+
+    Raises:
+        ValueError: An unknown kind, or no history for a kind that needs one.
+    """
+    kind = state.get("kind", "linear")
+    if kind == "linear":
+        return LinearScorer.from_state(state)
+    if history is None:
+        raise ValueError(f"a {kind} scorer needs the run's training history (split.pt)")
+    if kind == "item_item":
+        return ItemItemScorer.from_state(state, history)
+    if kind == "graph_filter":
+        return GraphFilterScorer(history, state["user_norm"], state["movie_norm"], state["movie_inv"],
+                                 state["movie_fwd"], state["basis"], float(state["alpha"]))
+    raise ValueError(f"unknown scorer kind {kind!r}")

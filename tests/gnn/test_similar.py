@@ -1,0 +1,78 @@
+"""Co-rating cosine top-K (``movierec.gnn.similar``) against a brute force over a dense matrix."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from movierec.gnn.similar import similar_movies
+
+
+def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: int
+                ) -> tuple[list[list[int]], list[list[float]]]:
+    """Each movie's k + 1 best (movie, score), padded with (-1, 0.0), best first, ties by lower index."""
+    rated: list[set[int]] = [set() for _ in range(num_movies)]
+    for u, m in edge_index.t().tolist():
+        rated[m].add(u)
+    movies, scores = [], []
+    for i in range(num_movies):
+        cand = []
+        for j in range(num_movies):
+            both = len(rated[i] & rated[j])
+            if j != i and both:
+                cand.append((-both / math.sqrt(len(rated[i]) * len(rated[j])), j))
+        cand.sort()
+        row = cand[:k + 1] + [(-0.0, -1)] * (k + 1 - len(cand[:k + 1]))  # one more, to see ties past k
+        movies.append([j for _, j in row])
+        scores.append([-s for s, _ in row])
+    return movies, scores
+
+
+@pytest.mark.parametrize(("seed", "chunk", "k"), [(0, 7, 5), (1, 64, 8), (2, 3, 30)])
+def test_matches_brute_force(seed: int, chunk: int, k: int) -> None:
+    g = torch.Generator().manual_seed(seed)
+    num_users, num_movies = 40, 25
+    dense = torch.rand(num_users, num_movies, generator=g) < 0.25
+    dense[:, 24] = False  # a movie nobody rated
+    dense[3, 23] = True  # a movie rated by one user only
+    dense[:, 23] = False
+    dense[3, 23] = True
+    users, movies = dense.nonzero(as_tuple=True)
+    edges = torch.stack([users, movies])
+    edges = torch.cat([edges, edges[:, :10]], dim=1)  # a repeated pair counts once
+    got_movies, got_scores = similar_movies(edges, num_users, num_movies, k=k, chunk=chunk)
+    assert got_movies.shape == got_scores.shape == (num_movies, k)
+    assert got_movies.dtype == torch.long and got_scores.dtype == torch.float32
+    want_movies, want_scores = brute_force(edges, num_users, num_movies, k)
+    for i in range(num_movies):
+        s = want_scores[i]
+        assert got_scores[i].tolist() == pytest.approx(s[:k], abs=1e-6)
+        for r in range(k):
+            neighbours = [s[r - 1] if r > 0 else 2.0, s[r + 1]]
+            if all(abs(s[r] - other) > 1e-5 for other in neighbours):  # distinct: the index is determined
+                assert int(got_movies[i, r]) == want_movies[i][r], (i, r)
+        assert i not in got_movies[i].tolist()
+    assert got_movies[24].tolist() == [-1] * k and got_scores[24].tolist() == [0.0] * k
+    row = got_movies[23].tolist()
+    assert all(m == -1 for m in row[int(dense[3].sum()) - 1:])  # movie 23 shares only user 3's movies
+
+
+def test_scores_are_best_first_and_ties_go_to_the_lower_index() -> None:
+    # users 0..2 rated movies 1, 2 and 3 alike: all three tie for movie 0's neighbours
+    edges = torch.tensor([[0, 0, 0, 0, 1, 1, 1, 1, 2, 2], [0, 1, 2, 3, 0, 1, 2, 3, 4, 0]])
+    movies, scores = similar_movies(edges, 3, 5, k=4)
+    assert movies[0].tolist() == [1, 2, 3, 4]
+    assert scores[0, :3].tolist() == pytest.approx([2 / math.sqrt(6)] * 3)
+    assert scores[0, 3].item() == pytest.approx(1 / math.sqrt(3))
+    assert movies[4].tolist() == [0, -1, -1, -1]
+
+
+def test_empty_and_invalid_input() -> None:
+    movies, scores = similar_movies(torch.zeros(2, 0, dtype=torch.long), 3, 4, k=2)
+    assert movies.tolist() == [[-1, -1]] * 4 and scores.sum() == 0
+    with pytest.raises(ValueError, match="out of range"):
+        similar_movies(torch.tensor([[0], [9]]), 3, 4)
+    with pytest.raises(ValueError, match="at least 1"):
+        similar_movies(torch.tensor([[0], [1]]), 3, 4, k=0)
