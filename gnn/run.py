@@ -23,7 +23,7 @@ from movierec.gnn.config import SubgraphFilter, TrainConfig
 from movierec.gnn.export import ExportStats, id_mapping
 from movierec.gnn.hetero import MOVIE, RATES, USER
 from movierec.gnn.metrics import ranking_metrics, rating_metrics
-from movierec.gnn.plots import plot_curve
+from movierec.gnn.plots import plot_curve, plot_movies
 from movierec.gnn.run_dir import DEFAULT_RUNS_DIR, RunFiles, TrainedRun, load_run, new_run_id, save_run
 from movierec.gnn.similar import similar_movies
 from movierec.gnn.split import EdgeSplit
@@ -109,5 +109,10 @@ def train_run(
         metrics=metrics, similar=similar,
     ))
     plot_curve(result.history, path / "curve.png", config.model)
+    counts = torch.bincount(edge_index[1, split.train], minlength=data[MOVIE].num_nodes)
+    genres = list(getattr(data, "genres", None) or [])
+    movie_x = data[MOVIE].get("x")
+    plot_movies(movie_emb, movie_x if movie_x is not None else torch.zeros(len(movie_emb), 0), genres, counts,
+                data[MOVIE].get("title"), path / "movies.png", config.model)
     logger.info("run %s written to %s", run_id, path)
     return load_run(path)

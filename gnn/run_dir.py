@@ -16,7 +16,8 @@ A run directory (default parent ``runs/``) holds:
 - ``similar.pt``: each movie's ``similar_k`` most similar movies by co-rating cosine over all the run's
   rating edges (``{"movies": [M, k] indices, -1 padded, "scores": [M, k]}``, :mod:`movierec.gnn.similar`),
   written back as ``SIMILAR`` relationships (older runs lack it);
-- ``history.csv``: one row per epoch; ``metrics.json``: the test metrics; ``curve.png``: the training curve.
+- ``history.csv``: one row per epoch; ``metrics.json``: the test metrics; ``curve.png``: the training curve;
+  ``movies.png``: a 2-D map (PCA) of the movie embeddings, coloured by main genre.
 
 Example:
     >>> run = load_run("runs/20261128-233000-lightgcn")  # doctest: +SKIP

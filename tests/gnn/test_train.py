@@ -18,7 +18,7 @@ from movierec.gnn.run_dir import load_run
 from tests.gnn import tiny
 
 FILES = {"config.json", "weights.pt", "ids.json", "scoring.pt", "embeddings.pt", "split.pt", "features.pt",
-         "history.csv", "metrics.json", "curve.png", "similar.pt"}
+         "history.csv", "metrics.json", "curve.png", "similar.pt", "movies.png"}
 
 
 def _train(env: dict[str, str], runs: Path, *args: str) -> Path:
@@ -50,7 +50,7 @@ def test_train_sage_writes_the_run_directory(graph: Graph, neo4j_env: dict[str, 
     assert users.dtype == torch.float32 and users.shape == (12, 16) and movies.shape == (15, 16)  # 2 members × 8
     history = (path / "history.csv").read_text().splitlines()
     assert history[0] == "member,epoch,loss,val_rmse,seconds" and len(history) == 1 + 6
-    assert (path / "curve.png").read_bytes()[:4] == b"\x89PNG"
+    assert (path / "curve.png").read_bytes()[:4] == (path / "movies.png").read_bytes()[:4] == b"\x89PNG"
     # Same seed on CPU: the same numbers.
     again = load_run(_train(neo4j_env, tmp_path / "runs", "--model", "sage", "--epochs", "3", "--ensemble", "2",
                             "--hidden", "8", "--seed", "1"))
