@@ -233,7 +233,10 @@ def train_closed_form(data: HeteroData, split: EdgeSplit, config: TrainConfig) -
         lam, scale, rank, rows = choose_ease(history, edges, config.max_items, config.keep, config.k, config.seed,
                                              config.lambda_scales, config.ease_lambda)
         extra.update(ease_lambda=lam, items=len(rank.items), lambda_scale=lam / scale)
-        weights = {"ease": rank.state()}
+        # EASE's parameters are λ and the movies it covers: B is rebuilt from them and the training edges
+        # (scoring.pt keeps the fitted B for serving)
+        weights = {"ease": {"lambda": torch.tensor(lam, dtype=torch.float64), "items": rank.items,
+                            "keep": torch.tensor(config.keep)}}
     elif config.model == "gfcf":
         top = float(singular[0])
         basis = right[:, :config.filter_rank]

@@ -18,9 +18,10 @@ from __future__ import annotations
 import torch
 
 from movierec.core.errors import NotFoundError
+from movierec.gnn.closed_form import ease_weight, gram
 from movierec.gnn.model import LightGCNRanker, LinearScorer, RatingHead, SageRating, typed_edge_index
 from movierec.gnn.run_dir import TrainedRun
-from movierec.gnn.scorers import History, Scorer, scorer_from_state
+from movierec.gnn.scorers import History, ItemItemScorer, Scorer, scorer_from_state
 
 
 @torch.no_grad()
@@ -55,7 +56,14 @@ def rebuild(run: TrainedRun) -> tuple[Scorer, LinearScorer]:
             eu, em = weights["embeddings"]["user"], weights["embeddings"]["movie"]
             head = RatingHead(num_users, num_movies, eu.size(1), float(run.extra["mean"]))
             head.load_state_dict(weights["rating_head"])
-            return scorer_from_state(weights[run.model], history), head.scorer(eu, em)
+            if run.model == "ease":
+                state = weights["ease"]
+                items = state["items"].long()
+                rank: Scorer = ItemItemScorer(history, items, ease_weight(gram(history, items), float(state["lambda"]),
+                                                                          int(state["keep"])))
+            else:
+                rank = scorer_from_state(weights["gfcf"], history)
+            return rank, head.scorer(eu, em)
         if run.model == "sage":
             user_x, movie_x = run.features()
             levels = [int(v) for v in run.extra["levels"]]

@@ -152,8 +152,8 @@ def test_a_run_directory_rebuilds_its_model_with_identical_scores(
     # the weights are what the scores come from: other weights, other scores
     weights = run.weights()
     name = {"sage": "sage_0"}.get(model, model)
-    key = next(k for k in weights[name] if k.endswith("weight") or k in ("basis", "values"))
-    weights[name][key] = torch.zeros_like(weights[name][key])
+    key = next(k for k in weights[name] if k.endswith("weight") or k in ("basis", "lambda"))
+    weights[name][key] = torch.zeros_like(weights[name][key]) if key != "lambda" else weights[name][key] * 100
     torch.save(weights, path / "weights.pt")
     changed, _ = rebuild(load_run(path))
     assert not torch.equal(changed.scores(users), run.score(users))
