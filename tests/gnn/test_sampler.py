@@ -10,7 +10,7 @@ from movierec.gnn.model import rating_levels
 from movierec.gnn.sampler import NeighborSampler
 from movierec.gnn.split import split_edges
 from movierec.gnn.train import train
-from tests.gnn.test_split import tiny_data
+from tests.gnn.tiny import tiny_data
 
 
 def test_sampled_subgraph_uses_training_edges_but_never_the_targets() -> None:

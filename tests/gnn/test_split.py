@@ -4,28 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from torch_geometric.data import HeteroData
 
 from movierec.core.errors import NotFoundError, TrainError
 from movierec.gnn.config import SplitConfig, TrainConfig
-from movierec.gnn.export import build_heterodata
 from movierec.gnn.hetero import RATES, REV_RATES, USER
 from movierec.gnn.split import message_graph, read_test_pairs, split_edges
 from movierec.gnn.train import train
 from tests.gnn import tiny
-
-
-def tiny_data() -> HeteroData:
-    rows, films = tiny.ratings(), tiny.movies()
-    return build_heterodata(
-        user_ids=np.arange(1, 13), movie_ids=np.array([m["movieId"] for m in films]),
-        rating_user=np.array([r["userId"] for r in rows]), rating_movie=np.array([r["movieId"] for r in rows]),
-        rating=np.array([r["rating"] for r in rows]), timestamp=np.array([r["ts"] for r in rows]),
-        movie_years=[m["year"] for m in films], movie_genres=[m["genres"] for m in films], genres=tiny.GENRES,
-    )
+from tests.gnn.tiny import tiny_data
 
 
 def _pairs(data: HeteroData, edges: torch.Tensor) -> set[tuple[int, int]]:

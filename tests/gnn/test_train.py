@@ -116,7 +116,7 @@ def test_bad_input_is_one_line(graph: Graph, neo4j_env: dict[str, str], tmp_path
 
 def test_train_from_an_exported_file_with_a_temporal_split(tmp_path: Path) -> None:
     from movierec.gnn.export import save_heterodata
-    from tests.gnn.test_split import tiny_data
+    from tests.gnn.tiny import tiny_data
 
     save_heterodata(tiny_data(), tmp_path / "g.pt")
     result = CliRunner().invoke(cli, ["train", "--data", str(tmp_path / "g.pt"), "--split", "temporal", "--model",

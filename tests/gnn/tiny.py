@@ -10,7 +10,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from torch_geometric.data import HeteroData
+
 from movierec.core.db import Graph
+from movierec.gnn.export import build_heterodata
 from movierec.ingest.load import ingest_release
 
 GENRES = ["Action", "Comedy", "Drama", "Sci-Fi"]
@@ -57,3 +61,12 @@ def create(graph: Graph) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ingest_release(graph, write_release(Path(tmp) / "ml-latest-small"))
 
+
+def tiny_data() -> HeteroData:
+    rows, films = ratings(), movies()
+    return build_heterodata(
+        user_ids=np.arange(1, 13), movie_ids=np.array([m["movieId"] for m in films]),
+        rating_user=np.array([r["userId"] for r in rows]), rating_movie=np.array([r["movieId"] for r in rows]),
+        rating=np.array([r["rating"] for r in rows]), timestamp=np.array([r["ts"] for r in rows]),
+        movie_years=[m["year"] for m in films], movie_genres=[m["genres"] for m in films], genres=GENRES,
+    )
