@@ -26,7 +26,7 @@ from movierec.gnn.scorers import History, Scorer
 
 logger = logging.getLogger(__name__)
 
-BASELINES: tuple[str, ...] = ("global_mean", "bias", "mf", "popularity", "ease", "itemknn")
+BASELINES: tuple[str, ...] = ("global_mean", "bias", "mf", "popularity", "ease_binary", "itemknn")
 EASE_SCALES: tuple[float, ...] = (2.0, 4.0, 8.0, 16.0, 32.0, 64.0)  # λ grid of the EASE peer, × mean diag(RᵀR)
 PEER_MAX_ITEMS = 20_000  # the item-item peers cover the most rated movies only, beyond this (labelled)
 
@@ -110,11 +110,12 @@ def evaluate_run(run: TrainedRun, mf_epochs: int = 300) -> Evaluation:
     binary = History.from_edges(train_ei, train_r, num_users, num_movies, weighting="binary")
     edges = (train_ei, val_ei, val_r)
     lam, _, ease, _ = choose_ease(binary, edges, PEER_MAX_ITEMS, 0, k, run.config.seed, EASE_SCALES)
-    covered = "" if len(ease.items) == num_movies else f", top {len(ease.items):,} movies"
-    notes = {"ease": f"binary, λ={lam:.6g} on validation{covered}"}
-    results["ease"] = measure(ease, None)
+    rated = int((torch.bincount(train_ei[1], minlength=num_movies) > 0).sum())
+    covered = "" if len(ease.items) == rated else f", the {len(ease.items):,} most rated movies of {rated:,}"
+    notes = {"ease_binary": f"the EASE peer (Steck 2019) on the binary graph, λ={lam:.6g} on validation{covered}"}
+    results["ease_binary"] = measure(ease, None)
     neighbours, knn = choose_item_knn(binary, edges, PEER_MAX_ITEMS, k, run.config.seed)
-    notes["itemknn"] = f"cosine, {neighbours or 'all'} neighbours on validation{covered}"
+    notes["itemknn"] = f"cosine over co-ratings, {neighbours or 'all'} neighbours on validation{covered}"
     results["itemknn"] = measure(knn, None)
     with torch.no_grad():
         return Evaluation(run_id=run.run_id, model_name=run.model,
