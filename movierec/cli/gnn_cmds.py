@@ -135,6 +135,8 @@ COMMANDS.append(export_cmd)
 @click.option("--weighting", type=click.Choice(["rating", "binary"]),
               help="ease/gfcf: edge weights of the user x movie graph. [default: rating]")
 @click.option("--ease-lambda", type=float, help="ease: the L2 weight. [default: chosen on the validation edges]")
+@click.option("--keep", type=click.IntRange(min=0),
+              help="ease: entries of B kept per column, 0 for all (5x larger run, slightly better). [default: 1000]")
 @click.option("--minibatch", is_flag=True, default=None,
               help="sage: train on sampled neighbourhoods (plain-torch sampler, no pyg-lib needed).")
 @click.option("--num-neighbors", metavar="N[,N...]", help="--minibatch fan-out per layer. [default: 20]")

@@ -211,7 +211,7 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
         try:
             toy = find_movie(graph, title="Toy Story")
             click.echo(f"\nmovies nearest to {toy['title']} ({toy['year']}) by co-ratings (rated by the same users):")
-            click.echo(table(similar(graph, toy, 5), ["movieId", "title", "year", "score"], widths={"title": 45}))
+            click.echo(table(similar(graph, toy, 10), ["movieId", "title", "year", "score"], widths={"title": 45}))
         except NotFoundError as e:
             click.echo(f"\n{e}")
     click.echo(f"\npipeline done in {time.perf_counter() - started:.0f} s; try `movierec recommend --user 1 --explain`")
