@@ -5,7 +5,7 @@ movie graph with the ratings as edge weights (``weighting="rating"``, the defaul
 
 - **EASE** (Steck, WWW 2019): ``G = RᵀR + λI``, ``P = G⁻¹``, ``B = -P / diag(P)`` column-wise with a zero
   diagonal; ``score(u) = r_u B``. One dense movie × movie inverse, so it covers the ``max_items`` most-rated
-  movies (all of them up to 20,000); λ is chosen on the validation edges among ``lambda_scales`` × the
+  movies (all of them up to 10,000); λ is chosen on the validation edges among ``lambda_scales`` × the
   mean diagonal of ``RᵀR``. ``B`` keeps its ``keep`` largest entries per column (by magnitude).
 - **GF-CF** (Shen et al., CIKM 2021): ``R̃ = D_u^-β R D_i^-β`` scaled to spectral norm 1; ``score(u) =
   r_u R̃ᵀR̃ + α r_u D_i^-β V Vᵀ D_i^β`` with ``V`` the top ``filter_rank`` right singular vectors of ``R̃``:
@@ -82,7 +82,7 @@ def ease_weight(g: Tensor, lam: float, keep: int = 0) -> Tensor:
         keep (int): Keep only each column's ``keep`` largest entries by magnitude (0: all). (default: ``0``)
     """
     # float64 where it is cheap; float32 for large N (G + λI is well conditioned for the λ grid: λ ≥ 4x the
-    # mean diagonal), where it halves time and memory: 20,000² takes about 3 min here.
+    # mean diagonal), where it halves time and memory.
     a = g.to(torch.float64 if g.size(0) <= DOUBLE_MAX_ITEMS else torch.float32, copy=True)  # g is reused per λ
     a.diagonal().add_(lam)
     p = torch.cholesky_inverse(torch.linalg.cholesky(a))

@@ -140,9 +140,11 @@ class TrainConfig:
         lambda_scales (tuple[float, ...]): ``ease``: the λ candidates, relative to that diagonal (λ grows with
             the data). (default: ``(16,)``: on ml-latest-small the validation NDCG@10 peaks at 16x on the random
             split and is within 0.0003 of its peak (24x) on the temporal one, ``python -m bench.ablation
-            --sweep``; one fit instead of several matters at 25M, where each is a 20,000² inverse)
-        max_items (int): ``ease``: movies covered by the dense movie × movie model, the most rated first
-            (a 20,000² float64 inverse takes about 3 min and 3.2 GB here). (default: ``20000``)
+            --sweep``; one fit instead of several matters at 25M, where each is a 10,000² inverse)
+        max_items (int): ``ease``: movies covered by the dense movie × movie model, the most rated first; the
+            others are never recommended. Its cost grows as the cube: at 20,000 movies the fit alone took
+            2.7 min on the 2-core machine (1M synthetic ratings), at 10,000 about an eighth. (default:
+            ``10000``: every rated movie of ml-latest-small, 8,960)
         keep (int): ``ease``: entries kept per column of ``B`` (0: all). (default: ``1000``)
         filter_beta (float): ``gfcf`` (and the embeddings of both): degree normalisation exponent β.
             (default: ``0.4``; 0.5 is GF-CF's, lower penalises popular movies less)
@@ -171,7 +173,7 @@ class TrainConfig:
     weighting: str = "rating"
     ease_lambda: float | None = None
     lambda_scales: tuple[float, ...] = (16.0,)
-    max_items: int = 20_000
+    max_items: int = 10_000
     keep: int = 1_000
     filter_beta: float = 0.4
     filter_rank: int = 128
