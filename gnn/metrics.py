@@ -62,19 +62,17 @@ def ranking_metrics(
     rel_user, rel_movie = test_edge_index[0, relevant], test_edge_index[1, relevant]
     users = rel_user.unique()
     metrics = LinkPredMetricCollection([LinkPredRecall(k), LinkPredNDCG(k), LinkPredHitRatio(k)])
-    train_user, train_movie = train_edge_index[0].cpu(), train_edge_index[1].cpu()
-    num_users = int(max(int(users.max()) if len(users) else 0, int(train_user.max()) if len(train_user) else 0)) + 1
-    local = torch.full((num_users,), -1, dtype=torch.long)
+    # Both edge lists sorted by user once: each chunk of (sorted) users then owns one contiguous slice of
+    # each, found by binary search, so a chunk costs its own edges, not a pass over all of them.
+    train_user, train_movie = _by_user(train_edge_index[0].cpu(), train_edge_index[1].cpu())
+    rel_user, rel_movie = _by_user(rel_user.cpu(), rel_movie.cpu())
     for start in range(0, len(users), chunk):
         batch = users[start:start + chunk]
-        local[batch] = torch.arange(len(batch))
         scores = score(batch).float().cpu().clone()
-        in_batch = local[train_user] >= 0
-        scores[local[train_user[in_batch]], train_movie[in_batch]] = float("-inf")
+        rows, cols = _slice(train_user, train_movie, batch)
+        scores[rows, cols] = float("-inf")
         top = scores.topk(min(k, num_movies), dim=1).indices
-        label = local[rel_user] >= 0
-        metrics.update(top, (local[rel_user[label]], rel_movie[label]))
-        local[batch] = -1
+        metrics.update(top, _slice(rel_user, rel_movie, batch))
     out = {name.split("LinkPred")[1]: float(v) for name, v in metrics.compute().items()}
     return {
         f"recall@{k}": out[f"Recall@{k}"],
@@ -82,3 +80,18 @@ def ranking_metrics(
         f"hitrate@{k}": out[f"HitRatio@{k}"],
         "users": float(len(users)),
     }
+
+
+def _by_user(user: torch.Tensor, movie: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    order = torch.argsort(user, stable=True)
+    return user[order], movie[order]
+
+
+def _slice(user: torch.Tensor, movie: torch.Tensor, batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The edges of the (sorted, distinct) users ``batch`` as ``(row in batch, movie)``; ``user`` is sorted."""
+    lo = torch.searchsorted(user, batch[0])
+    hi = torch.searchsorted(user, batch[-1], right=True)
+    user, movie = user[lo:hi], movie[lo:hi]
+    row = torch.searchsorted(batch, user)
+    keep = (row < len(batch)) & (batch[row.clamp(max=len(batch) - 1)] == user)
+    return row[keep], movie[keep]
