@@ -11,8 +11,9 @@ in the top 10 of most famous films, where the learned embeddings favour whatever
 
 It scales by chunks of movies: for movies ``c0..c1`` the sparse product ``Rᵀ[c0:c1] @ R`` (CSR)
 gives the co-rating counts of the chunk against every movie, scattered into a dense ``[chunk, M]``
-buffer and reduced with ``topk``, so memory is bounded by ``chunk × M`` floats (2048 × 62k ≈ 0.5 GB
-at MovieLens 25M) plus the ratings themselves.
+buffer and reduced with ``topk``. Memory is the dense ``chunk × M`` buffer plus the sparse product,
+which for the most rated movies holds nearly ``chunk × M`` entries too (and more while torch builds it):
+chunks of 2,048 ran a 25M-rating graph out of 23 GiB, chunks of 256 keep it to a few GB.
 
 The writeback (:mod:`movierec.gnn.similar_writeback`) stores the result as
 ``(:Movie)-[:SIMILAR {score, rank, runId}]->(:Movie)``.
@@ -32,7 +33,7 @@ import torch
 from torch import Tensor
 
 DEFAULT_SIMILAR_K = 20
-DEFAULT_CHUNK = 2048
+DEFAULT_CHUNK = 256  # at 2,048 the sparse products of a 25M graph's popular movies ran out of 23 GiB
 PAD_INDEX = -1  # neighbour index of a padded slot (score 0.0)
 
 
@@ -47,7 +48,7 @@ def similar_movies(
         num_users (int): Number of users ``U`` (user indices are below it).
         num_movies (int): Number of movies ``M`` (movie indices are below it).
         k (int): Neighbours per movie. (default: ``20``)
-        chunk (int): Movies scored at once; memory is about ``chunk × M`` floats. (default: ``2048``)
+        chunk (int): Movies scored at once; memory is a few times ``chunk × M`` floats. (default: ``256``)
 
     Returns:
         tuple[Tensor, Tensor]: ``[M, k]`` neighbour movie indices (int64) and ``[M, k]`` cosine scores
