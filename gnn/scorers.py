@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -160,9 +160,15 @@ class GraphFilterScorer:
     basis: Tensor
     alpha: float
     kind: str = "graph_filter"
+    _graph: Tensor | None = field(default=None, init=False, repr=False)
 
     def graph(self) -> Tensor:
-        """``R̃`` as a sparse CSR tensor ``[U, M]``."""
+        """``R̃`` as a sparse CSR tensor ``[U, M]``, built once (every chunk of users multiplies by it)."""
+        if self._graph is None:
+            self._graph = self._build_graph()
+        return self._graph
+
+    def _build_graph(self) -> Tensor:
         h = self.history
         rows = torch.repeat_interleave(torch.arange(h.num_users), h.indptr[1:] - h.indptr[:-1])
         values = h.values * self.user_norm[rows] * self.movie_norm[h.indices]
