@@ -7,13 +7,17 @@ batches of ``UNWIND $rows`` through managed transactions.
 
 Every write is a ``MERGE`` on a constrained key (relationships on their end nodes, and
 the tag text for ``TAGGED``) followed by ``SET`` (ratings of a user who has none yet are plain
-``CREATE``s: nothing to match), so:
+``CREATE``s: nothing to match). Each transaction write-locks a user before it looks at the user's
+ratings or tags, so that a concurrent writer of the same user (a second ingest, ``movierec rate``)
+waits and then sees them; and ``User.ratingsChangedAt`` (epoch milliseconds) marks every user whose
+ratings were created or changed. So:
 
 - the same ingest twice leaves the same graph;
 - a newer release on top adds what is new and replaces changed values (a re-rate
   replaces the rating and its timestamp);
 - a load killed mid-way (the CLI or the server) loses at most its uncommitted batches,
-  and rerunning the same command completes it with exact counts.
+  and rerunning the same command completes it with exact counts;
+- two ingests at once into one database write each rating and tag once.
 
 Movies, users, ratings and tags are written by ``workers`` transactions at once (one writer
 leaves a core of the server idle). Their batches are independent: a validated release holds each
@@ -55,10 +59,10 @@ DEFAULT_BATCH_SIZE = 10_000
 DEFAULT_WORKERS = 3
 """Transactions in flight at once in every phase but genres: one writer leaves the server's second
 core idle. Measured on a fresh 1M-rating load (BENCHMARKS.md): ratings 15.8k/s with 1 writer, 27.5k/s
-with 3; 4 writers or 20,000-row batches were no faster. Batches never share a relationship, and
-ratings and tags are created in movieId order so that concurrent batches do not deadlock on the
-shared Movie nodes (they did, often, in file order); a rare deadlock left (e.g. on Genre nodes) is
-retried by the driver's managed transactions."""
+with 3; 4 writers or 20,000-row batches were no faster. Batches never share a relationship;
+ratings and tags lock their users in userId order, then create relationships in movieId order, so that
+concurrent batches do not deadlock on the shared Movie nodes (they did, often, in file order); a rare
+deadlock left (e.g. on Genre nodes) is retried by the driver's managed transactions."""
 PARALLEL_PHASES = frozenset({"movies", "users", "ratings", "tags"})
 PHASES = ("genres", "movies", "users", "ratings", "tags")
 

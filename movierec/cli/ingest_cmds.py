@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from movierec.cli.options import neo4j_options, progress_bars, quiet_option
+from movierec.cli.options import neo4j_options, neo4j_options_named, progress_bars, quiet_option
 from movierec.core.db import connect
 from movierec.core.settings import Neo4jSettings
 from movierec.ingest.load import (
@@ -120,3 +120,37 @@ def synth(n_ratings: int, out: Path, seed: int, reference: Path | None, quiet: b
 
 
 COMMANDS.append(synth)
+
+
+@click.command("rate")
+@click.option("--user", "user_id", metavar="USER_ID", required=True,
+              help="The user's userId (a new one creates the user).")
+@click.option("--movie", "movie_id", metavar="MOVIE_ID", required=True, help="The movie's movieId.")
+@click.option("--rating", metavar="STARS", required=True, help="0.5 to 5 in half stars, as in MovieLens.")
+@neo4j_options_named("--neo4j-user")
+def rate(user_id: str, movie_id: str, rating: str, settings: Neo4jSettings) -> None:
+    """Write one rating the way ingest does: validated, MERGEd, timestamped now.
+
+    One RATED per (user, movie): rating again replaces the rating and its
+    timestamp. A new userId creates the user. The user is marked
+    (User.ratingsChangedAt) so that `movierec refresh` updates their
+    recommendations. An unknown movie, or a rating outside 0.5-5 or not in half
+    stars, is one line and writes nothing.
+
+    Example:
+
+        movierec rate --user 1001 --movie 1 --rating 4.5
+    """
+    from movierec.ingest.rate import check_id, check_rating, rate_movie
+
+    # Checked before connecting: bad input is reported even when the server is down.
+    user, movie, value = check_id("userId", user_id), check_id("movieId", movie_id), check_rating(rating)
+    with connect(settings) as graph:
+        written = rate_movie(graph, user, movie, value)
+    who = f"new user {written.user_id}" if written.new_user else f"user {written.user_id}"
+    was = f" (was {written.previous:g})" if written.previous is not None else ""
+    click.echo(f"{who} rated movie {written.movie_id} ({written.movie}) {written.rating:g}{was}; "
+               "run `movierec refresh` to update their recommendations")
+
+
+COMMANDS.append(rate)

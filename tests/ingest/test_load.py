@@ -188,3 +188,33 @@ def test_rating_batches_hold_whole_users_and_split_only_a_user_larger_than_a_bat
     shape = [[(row["userId"], len(row["movieIds"])) for row in batch] for batch in batches]
     assert shape == [[(1, 3)], [(2, 4)], [(3, 5)], [(3, 4)], [(4, 2), (5, 1)]]
     assert sorted(m for batch in batches for row in batch for m in row["movieIds"]) == list(range(1, 20))
+
+
+def _changed_at(graph: Graph) -> dict[int, int | None]:
+    rows = graph.read("MATCH (u:User) RETURN u.userId AS user, u.ratingsChangedAt AS t ORDER BY user")
+    return {r["user"]: r["t"] for r in rows}
+
+
+@pytest.mark.neo4j
+def test_ratings_changed_at_marks_exactly_the_users_whose_ratings_changed(graph: Graph, tmp_path: Path) -> None:
+    old = csv_release(tmp_path / "old")
+    ingest_release(graph, old)
+    first = _changed_at(graph)
+    assert sorted(first) == [1, 2, 3, 4]
+    assert first[4] is None  # user 4 only tagged
+    assert all(isinstance(first[u], int) for u in (1, 2, 3))
+
+    ingest_release(graph, old)  # the same release again changes no rating, so no user is marked again
+    assert _changed_at(graph) == first
+
+    new = csv_release(
+        tmp_path / "new",
+        ratings_csv=CSV_RATINGS.replace("1,1,4.0,964982703", "1,1,2.5,1700000000")
+        .replace("2,29,0.5,964982224", "2,29,0.5,964982225") + "5,11,4.5,1700000001\n",
+    )
+    ingest_release(graph, new, batch_size=2)
+    second = _changed_at(graph)
+    assert {u: second[u] for u in (3, 4)} == {u: first[u] for u in (3, 4)}
+    assert second[1] is not None and first[1] is not None and second[1] > first[1]  # re-rated
+    assert second[2] is not None and first[2] is not None and second[2] > first[2]  # only the timestamp changed
+    assert second[5] is not None and second[5] > first[1]  # a new user's first rating

@@ -1,0 +1,88 @@
+"""Two `movierec ingest` processes into one empty database at once: every rating and tag is written once."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from movierec.core.db import Graph
+from movierec.ingest.movielens import read_release
+from movierec.ingest.synth import synthesize
+
+RATINGS = 60_000
+# `-v` logs the end of each phase ("2026-11-29 10:00:00,123 INFO movierec.ingest.load: users: 363 rows in ...");
+# the ratings phase runs from the end of the users phase to its own end.
+PHASE_END = re.compile(r"^(\S+ \S+) INFO movierec\.ingest\.load: (users|ratings): \d+ rows in ", re.MULTILINE)
+
+
+def _ratings_phase(log: str) -> tuple[datetime, datetime]:
+    ends = {phase: datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f") for stamp, phase in PHASE_END.findall(log)}
+    return ends["users"], ends["ratings"]
+
+
+@pytest.mark.neo4j
+def test_two_ingests_at_once_write_each_rating_and_tag_once(
+    graph: Graph, tmp_path: Path, neo4j_env: dict[str, str]
+) -> None:
+    release_dir = tmp_path / "synth"
+    synthesize(RATINGS, release_dir, seed=3)
+    release = read_release(release_dir)
+    command = [sys.executable, "-c", "from movierec.cli import main; main()", "-v", "ingest",
+               "--path", str(release_dir), "--batch-size", "2000", "--quiet"]
+    env = {**os.environ, **neo4j_env}
+    started_ms = int(time.time() * 1000)
+    processes = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    outputs = []
+    try:
+        for process in processes:
+            outputs.append(process.communicate(timeout=600))
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+    finished_ms = int(time.time() * 1000)
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    # Both wrote ratings at the same time (else this test proves nothing about concurrency).
+    (start_a, end_a), (start_b, end_b) = (_ratings_phase(err) for _, err in outputs)
+    assert max(start_a, start_b) < min(end_a, end_b), outputs
+
+    counts = graph.read(
+        "RETURN COUNT { (:User) } AS users, COUNT { (:Movie) } AS movies, COUNT { (:Genre) } AS genres, "
+        "COUNT { ()-[:RATED]->() } AS rated, COUNT { ()-[:TAGGED]->() } AS tagged, "
+        "COUNT { ()-[:IN_GENRE]->() } AS in_genre"
+    )[0]
+    assert dict(counts) == {
+        "users": len(release.users), "movies": len(release.movies), "genres": len(release.genres),
+        "rated": RATINGS, "tagged": len(release.tags), "in_genre": int(release.movies["genres"].map(len).sum()),
+    }
+    duplicated = graph.read(
+        "MATCH (u:User)-[r:RATED]->(m:Movie) WITH u, m, count(r) AS n WHERE n > 1 RETURN count(*) AS pairs"
+    )[0]["pairs"]
+    assert duplicated == 0
+    duplicated_tags = graph.read(
+        "MATCH (u:User)-[t:TAGGED]->(m:Movie) WITH u, m, t.tag AS tag, count(t) AS n WHERE n > 1 "
+        "RETURN count(*) AS triples"
+    )[0]["triples"]
+    assert duplicated_tags == 0
+    total = graph.read("MATCH ()-[r:RATED]->() RETURN sum(r.rating) AS s, sum(r.timestamp.epochSeconds) AS t")[0]
+    assert total["s"] == pytest.approx(float(release.ratings["rating"].sum()), abs=1e-6)
+    assert total["t"] == int(release.ratings["timestamp"].sum())
+    # Every user who rated is marked as changed (epoch milliseconds); the lock leaves no property behind.
+    marks = graph.read(
+        "MATCH (u:User) WHERE EXISTS { (u)-[:RATED]->() } "
+        "RETURN count(u) AS users, count(u.ratingsChangedAt) AS marked, "
+        "all(t IN collect(u.ratingsChangedAt) WHERE valueType(t) = 'INTEGER NOT NULL') AS integers, "
+        "min(u.ratingsChangedAt) AS first, max(u.ratingsChangedAt) AS last, "
+        "COUNT { MATCH (n) WHERE n._LOCK_ IS NOT NULL } AS locks"
+    )[0]
+    raters = release.ratings["userId"].nunique()
+    assert (marks["users"], marks["marked"], marks["integers"], marks["locks"]) == (raters, raters, True, 0)
+    assert started_ms <= marks["first"] <= marks["last"] <= finished_ms
