@@ -1,8 +1,10 @@
 // movierec: activate run
 // The switch, run as ONE transaction by gnn/writeback.py (statements separated by ";"): marks the
-// run active and the previous one inactive, and swaps the run's staged embeddings into
-// User.embedding / Movie.embedding (removing embeddings the run does not have, so that no node keeps
-// a vector from another run's space). Readers see the old run or the new one, never a mix.
+// run active and the previous one inactive, and swaps the run's staged node properties in:
+// User/Movie.embedding and the rating model's User/Movie.ratingBias and .ratingFactors (removing them
+// from nodes the run does not cover, so that no node keeps a vector or a rating parameter of another
+// run). The run's rating offset and range are already on its ModelRun (merge_model_run). Readers see
+// the old run or the new one, never a mix.
 // Parameters: $runId (STRING)
 //   :param runId => 'example'
 MATCH (new:ModelRun {runId: $runId})
@@ -12,16 +14,18 @@ SET old.active = false
 SET new.active = true
 RETURN collect(old.runId) AS previous;
 MATCH (u:User)
-WHERE u.embedding IS NOT NULL AND coalesce(u.stagedRunId, '') <> $runId
-REMOVE u.embedding;
+WHERE (u.embedding IS NOT NULL OR u.ratingBias IS NOT NULL OR u.ratingFactors IS NOT NULL)
+  AND coalesce(u.stagedRunId, '') <> $runId
+REMOVE u.embedding, u.ratingBias, u.ratingFactors;
 MATCH (u:User)
 WHERE u.stagedRunId = $runId
-SET u.embedding = u.stagedEmbedding
-REMOVE u.stagedEmbedding, u.stagedRunId;
+SET u.embedding = u.stagedEmbedding, u.ratingBias = u.stagedRatingBias, u.ratingFactors = u.stagedRatingFactors
+REMOVE u.stagedEmbedding, u.stagedRatingBias, u.stagedRatingFactors, u.stagedRunId;
 MATCH (m:Movie)
-WHERE m.embedding IS NOT NULL AND coalesce(m.stagedRunId, '') <> $runId
-REMOVE m.embedding;
+WHERE (m.embedding IS NOT NULL OR m.ratingBias IS NOT NULL OR m.ratingFactors IS NOT NULL)
+  AND coalesce(m.stagedRunId, '') <> $runId
+REMOVE m.embedding, m.ratingBias, m.ratingFactors;
 MATCH (m:Movie)
 WHERE m.stagedRunId = $runId
-SET m.embedding = m.stagedEmbedding
-REMOVE m.stagedEmbedding, m.stagedRunId;
+SET m.embedding = m.stagedEmbedding, m.ratingBias = m.stagedRatingBias, m.ratingFactors = m.stagedRatingFactors
+REMOVE m.stagedEmbedding, m.stagedRatingBias, m.stagedRatingFactors, m.stagedRunId;

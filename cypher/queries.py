@@ -1,4 +1,4 @@
-"""Reading what movierec wrote: recommendations, explanations, similar movies, model runs.
+"""Reading what movierec wrote: recommendations, explanations, similar movies, predicted ratings, model runs.
 
 The functions here run the Cypher library's queries (``cypher/*.cypher``) with values as
 parameters, so user input (ids, genres, titles) never becomes query text; they return data and
@@ -211,6 +211,25 @@ def similar(graph: Graph, movie: dict[str, Any], k: int = 10, by: str = "co-rati
         why = "no model run is active" if run is None else f"run {run['runId']} did not embed it"
         raise NotFoundError(f"movie {movie['movieId']} ({movie['title']}) has no embedding: {why}")
     return [dict(r) for r in graph.read(cypher.load("similar_by_embedding"), movieId=movie["movieId"], k=k)]
+
+
+def predict_ratings(graph: Graph, user_id: int, movie_ids: list[int]) -> list[dict[str, Any]]:
+    """The active run's predicted rating of ``user_id`` for each of ``movie_ids``, computed in Cypher.
+
+    Runs ``cypher/predict_rating.cypher``: the rating model the writeback stored on the nodes and the active
+    ModelRun (offset + biases + dot product of factors, clamped), the number ``TrainedRun.predict_rating`` gives.
+
+    Args:
+        graph (Graph): The database.
+        user_id (int): The user's userId.
+        movie_ids (list[int]): The movies' movieIds.
+
+    Returns:
+        list[dict]: ``movieId, title, predictedRating, runId`` per movie, in the order of ``movie_ids``;
+        ``predictedRating`` is ``None`` where the active run does not cover the user or the movie (or none is
+        active: then ``runId`` is ``None`` too).
+    """
+    return [dict(r) for r in graph.read(cypher.load("predict_rating"), userId=user_id, movieIds=list(movie_ids))]
 
 
 def model_runs(graph: Graph) -> list[dict[str, Any]]:

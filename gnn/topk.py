@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import torch
@@ -20,6 +20,9 @@ from torch import Tensor
 
 from movierec.core.errors import WritebackError
 from movierec.gnn.ids import positions
+
+if TYPE_CHECKING:
+    from movierec.gnn.model import LinearScorer
 
 DEFAULT_K = 20
 DEFAULT_CHUNK_SIZE = 1_024  # users scored at once: memory is chunk_size x movies floats
@@ -36,6 +39,9 @@ class ScoringRun(Protocol):
         metrics (dict): Evaluation metrics (saved as ``ModelRun.metrics``, JSON).
         user_ids (list[int]): ``userId`` of each user tensor index.
         movie_ids (list[int]): ``movieId`` of each movie tensor index.
+        rating_scorer (LinearScorer): The rating model before clamping; ``predict_rating`` is it clamped to
+            ``rating_range`` (written back as node properties, so Cypher computes any pair's rating).
+        rating_range (tuple[float, float]): Predicted ratings are clamped to it.
     """
 
     run_id: str
@@ -45,6 +51,8 @@ class ScoringRun(Protocol):
     metrics: dict[str, Any]
     user_ids: list[int]
     movie_ids: list[int]
+    rating_scorer: LinearScorer
+    rating_range: tuple[float, float]
 
     def embeddings(self) -> tuple[Tensor, Tensor]:
         """User and movie embeddings, ``[U, d]`` and ``[M, d]`` float32."""
@@ -55,7 +63,7 @@ class ScoringRun(Protocol):
         ...
 
     def predict_rating(self, user_index: Tensor, movie_index: Tensor) -> Tensor:
-        """Predicted rating of each ``(user_index[i], movie_index[i])`` pair."""
+        """Predicted rating of each ``(user_index[i], movie_index[i])`` pair: ``rating_scorer.pairs`` clamped."""
         ...
 
 

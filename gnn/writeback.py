@@ -1,4 +1,4 @@
-"""Write a trained run back into Neo4j: top-K recommendations, embeddings, provenance.
+"""Write a trained run back into Neo4j: top-K recommendations, embeddings, the rating model, provenance.
 
 What lands in the graph (names in :mod:`movierec.core.schema`):
 
@@ -7,34 +7,45 @@ What lands in the graph (names in :mod:`movierec.core.schema`):
   run's training split, so validation and test ratings and ratings loaded after training are excluded too);
 * ``User.embedding`` / ``Movie.embedding`` (``LIST<FLOAT>``) with the cosine vector indexes ``user_embedding`` /
   ``movie_embedding``, dimensions taken from the run;
+* the run's rating model (a :class:`~movierec.gnn.model.LinearScorer`): ``User.ratingBias`` / ``Movie.ratingBias``
+  (FLOAT) and ``User.ratingFactors`` / ``Movie.ratingFactors`` (``LIST<FLOAT>``), with the offset and the clamp on
+  the ModelRun, so that ``cypher/predict_rating.cypher`` gives any pair's predicted rating in Cypher:
+  ``ratingOffset + u.ratingBias + m.ratingBias + <u.ratingFactors, m.ratingFactors>`` clamped to
+  ``[ratingMin, ratingMax]``, equal to ``TrainedRun.predict_rating``;
 * ``(:Movie)-[:SIMILAR {score, rank, runId}]->(:Movie)``: each movie's most similar movies by co-ratings, from the
   run's ``similar.pt`` (:mod:`movierec.gnn.similar_writeback`; none for older runs);
-* ``(:ModelRun {runId, model, createdAt, params, metrics, active, path, similarK})``, params and metrics as JSON
-  strings, ``path`` the run's folder (so that ``movierec score`` can load the model).
+* ``(:ModelRun {runId, model, createdAt, params, metrics, active, path, similarK, ratingOffset, ratingMin,
+  ratingMax})``, params and metrics as JSON strings, ``path`` the run's folder (so that ``movierec score`` can load
+  the model).
 
 **Atomic from the reader's point of view.** Every query reads the run whose ModelRun is ``active``, and only its
-relationships (``RECOMMENDED`` / ``SIMILAR {runId: run.runId}``). A writeback:
+relationships (``RECOMMENDED`` / ``SIMILAR {runId: run.runId}``) and the node properties that switch with it. A
+writeback:
 
-1. merges its ModelRun, inactive;
-2. writes the new embeddings to *staging* properties (``stagedEmbedding``, ``stagedRunId``), so the active run's
-   ``embedding`` properties, which queries and the vector indexes read, stay whole;
+1. merges its ModelRun, inactive, with its rating offset and range;
+2. writes the new embeddings and rating biases and factors to *staging* properties (``stagedEmbedding``,
+   ``stagedRatingBias``, ``stagedRatingFactors``, ``stagedRunId``; :mod:`movierec.gnn.staging`), so the active run's
+   ``embedding``, ``ratingBias`` and ``ratingFactors``, which queries and the vector indexes read, stay whole;
 3. writes the new run's RECOMMENDED relationships, tagged with its runId, one transaction per batch of users; each
    user's are replaced in the same transaction (delete that user's relationships of this run, create the new ones),
    so a user has all or none of them; then the run's SIMILAR relationships the same way, per batch of movies;
 4. checks that every user got theirs, then switches in **one** transaction (``cypher/activate_run.cypher``): the new
-   run becomes active, the old one inactive, and the staged embeddings replace ``embedding`` (nodes the new run has
-   no embedding for lose theirs, so no node keeps a vector from another run's space);
+   run becomes active, the old one inactive, and the staged properties replace ``embedding``, ``ratingBias`` and
+   ``ratingFactors`` (nodes the new run does not cover lose theirs, so no node keeps a vector or a rating
+   parameter of another run, and ``predict_rating`` answers null for them);
 5. after the switch, fixes the vector indexes (an index of other dimensions is dropped and recreated;
    ``CALL db.awaitIndexes()`` waits until they are ONLINE), then deletes every other run's RECOMMENDED and SIMILAR
-   relationships and stale staged embeddings in batches.
+   relationships and stale staged properties in batches.
 
 If the process dies before step 4, nothing readers see has changed: the previous run is still active with its
-relationships and embeddings intact. Running the writeback of the same run again finishes the job: users that
-already hold the run's relationships are skipped, the others are (re)written, staged embeddings are rewritten. If it
-dies after step 4, the new run is complete and active; a rerun only repeats the cleanup. One writeback at a time: a
-concurrent one would have its half-written relationships deleted by the other's cleanup (it rewrites them when
-rerun). While the index dimensions change (a new run with another embedding size), ``similar_by_embedding`` fails
-for the seconds it takes to rebuild the index; recommendations and SIMILAR are not affected.
+relationships, embeddings and rating model intact. Running the writeback of the same run again finishes the job:
+users that already hold the run's relationships are skipped, the others are (re)written; staging is never skipped: a
+resumed writeback restages every node (embeddings and rating model). If it dies after step 4, the new run is complete
+and active; a rerun restages and switches again (to the same values) and repeats the cleanup. One writeback at a
+time: a concurrent one would have its half-written relationships deleted by the other's cleanup (it rewrites them
+when rerun). While the index dimensions change (a new run with another embedding size), ``similar_by_embedding``
+fails for the seconds it takes to rebuild the index; recommendations, SIMILAR and predicted ratings are not
+affected.
 
 Scoring and top-K: :mod:`movierec.gnn.topk`; the vector indexes: :mod:`movierec.gnn.vector_index`.
 
@@ -65,8 +76,9 @@ from movierec.core.errors import MovierecError, WritebackError
 from movierec.core.progress import Phases, ProgressFactory
 from movierec.cypher.queries import read_rated_pairs
 from movierec.gnn.similar_writeback import delete_stale_similar, run_similar, write_similar
+from movierec.gnn.staging import checked_embeddings, checked_rating_model, stage_nodes
 from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K, ScoringRun, rated_index, top_k
-from movierec.gnn.vector_index import MAX_DIMENSIONS, ensure_vector_indexes
+from movierec.gnn.vector_index import ensure_vector_indexes
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +99,7 @@ class WritebackResult:
         users (int): Users that hold the run's recommendations.
         resumed_users (int): Users skipped because an interrupted writeback had written them.
         recommendations (int): RECOMMENDED relationships written by this call.
-        embeddings (int): User and movie embeddings written.
+        embeddings (int): User and movie nodes staged (embedding and rating model) and swapped in.
         similar (int): SIMILAR relationships written by this call (0 for a run without ``similar.pt``).
         dimensions (int): Embedding size.
         deleted (int): Relationships of replaced runs deleted.
@@ -156,8 +168,8 @@ def write_back(
 
     Raises:
         WritebackError: Bad arguments, a run that does not fit the graph (no common users or
-            movies, non-finite or oversized embeddings), or a failed write. The previous run stays
-            active; rerunning finishes the job.
+            movies), non-finite or oversized embeddings, a non-finite rating model or one that does not
+            fit the run, or a failed write. The previous run stays active; rerunning finishes the job.
     """
     for name, value in (("k", k), ("batch_size", batch_size), ("embedding_batch_size", embedding_batch_size),
                         ("chunk_size", chunk_size), ("delete_batch_size", delete_batch_size),
@@ -170,7 +182,8 @@ def write_back(
     phases = Phases(progress)
     step = steps.start("preparing")
     try:
-        user_emb, movie_emb = _checked_embeddings(run)
+        user_emb, movie_emb = checked_embeddings(run)
+        rating = checked_rating_model(run)
         result.dimensions = int(user_emb.shape[1])
         similar = run_similar(run)
 
@@ -200,12 +213,13 @@ def write_back(
             cypher.load("merge_model_run"), runId=run.run_id, model=run.model,
             params=json.dumps(_params(run.config), sort_keys=True, default=str),
             metrics=json.dumps(run.metrics, sort_keys=True, default=str), path=str(Path(run.path).resolve()),
+            ratingOffset=rating.offset, ratingMin=float(run.rating_range[0]), ratingMax=float(run.rating_range[1]),
         )
 
         step = steps.start("staging embeddings")
         write_started = time.perf_counter()
-        result.embeddings = _stage_embeddings(graph, run, user_emb, movie_emb, user_in_graph, movie_in_graph,
-                                              embedding_batch_size, phases, workers)
+        result.embeddings = stage_nodes(graph, run, user_emb, movie_emb, rating, user_in_graph, movie_in_graph,
+                                        embedding_batch_size, phases, workers)
 
         step = steps.start("writing recommendations")
         todo = torch.tensor(
@@ -302,43 +316,6 @@ class _RowCounter:
         rows = sum(self.pending.popleft() for _ in range(users))
         self.rows += rows
         self.phases.advance(rows)
-
-
-def _checked_embeddings(run: ScoringRun) -> tuple[Tensor, Tensor]:
-    user_emb, movie_emb = (t.detach().float().cpu() for t in run.embeddings())
-    if user_emb.shape[0] != len(run.user_ids) or movie_emb.shape[0] != len(run.movie_ids):
-        raise WritebackError(
-            f"run {run.run_id}: embeddings {tuple(user_emb.shape)} / {tuple(movie_emb.shape)} do not match its "
-            f"{len(run.user_ids)} users / {len(run.movie_ids)} movies"
-        )
-    if user_emb.dim() != 2 or user_emb.shape[1] != movie_emb.shape[1]:
-        raise WritebackError(f"run {run.run_id}: user and movie embeddings differ in size")
-    if not 1 <= user_emb.shape[1] <= MAX_DIMENSIONS:
-        raise WritebackError(f"run {run.run_id}: embedding size {user_emb.shape[1]} is outside 1..{MAX_DIMENSIONS}")
-    if not (torch.isfinite(user_emb).all() and torch.isfinite(movie_emb).all()):
-        raise WritebackError(f"run {run.run_id}: embeddings contain NaN or infinite values")
-    return user_emb, movie_emb
-
-
-def _stage_embeddings(
-    graph: Graph, run: ScoringRun, user_emb: Tensor, movie_emb: Tensor, user_ok: Tensor, movie_ok: Tensor,
-    batch_size: int, phases: Phases, workers: int,
-) -> int:
-    total = int(user_ok.sum()) + int(movie_ok.sum())
-    phases.start("embeddings", total)
-    written = 0
-    for query, key, ids, emb, ok in (
-        ("stage_user_embeddings", "userId", run.user_ids, user_emb, user_ok),
-        ("stage_movie_embeddings", "movieId", run.movie_ids, movie_emb, movie_ok),
-    ):
-        index = torch.nonzero(ok).flatten().tolist()
-        vectors = emb.tolist()
-        rows = ({key: ids[i], "embedding": vectors[i]} for i in index)
-        written += graph.write_batches(
-            cypher.load(query), rows, batch_size=batch_size, runId=run.run_id, workers=workers,
-            on_batch=phases.advance,
-        )
-    return written
 
 
 def _recommendation_rows(

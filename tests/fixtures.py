@@ -17,12 +17,17 @@ import torch
 from torch import Tensor
 
 from movierec.core.db import Graph
+from movierec.gnn.model import LinearScorer
 from movierec.ingest.load import ingest_release
 
 
 @dataclass
 class FixedRun:
-    """A run with seeded embeddings: score(u, m) = <user_emb[u], movie_emb[m]>."""
+    """A run with seeded embeddings: score(u, m) = <user_emb[u], movie_emb[m]>.
+
+    Its rating model is linear, as every real run's: ``3 + user_bias[u] + movie_bias[m] + <user_emb[u],
+    movie_emb[m]> / 4`` clamped to ``rating_range``, with seeded biases.
+    """
 
     run_id: str
     user_ids: list[int]
@@ -33,11 +38,16 @@ class FixedRun:
     path: Path = Path("/nonexistent/run")
     config: dict[str, Any] = field(default_factory=lambda: {"dims": 8})
     metrics: dict[str, Any] = field(default_factory=lambda: {"recall@10": 0.25})
+    rating_range: tuple[float, float] = (0.5, 5.0)
 
     def __post_init__(self) -> None:
         g = torch.Generator().manual_seed(self.seed)
         self.user_emb = torch.randn(len(self.user_ids), self.dims, generator=g)
         self.movie_emb = torch.randn(len(self.movie_ids), self.dims, generator=g)
+        self.rating_scorer = LinearScorer(
+            self.user_emb / 2, self.movie_emb / 2, torch.randn(len(self.user_ids), generator=g) / 2,
+            torch.randn(len(self.movie_ids), generator=g) / 2, 3.0,
+        )
 
     def embeddings(self) -> tuple[Tensor, Tensor]:
         return self.user_emb, self.movie_emb
@@ -46,8 +56,7 @@ class FixedRun:
         return self.user_emb[user_index] @ self.movie_emb.T
 
     def predict_rating(self, user_index: Tensor, movie_index: Tensor) -> Tensor:
-        dot = (self.user_emb[user_index] * self.movie_emb[movie_index]).sum(-1)
-        return 0.5 + 4.5 * torch.sigmoid(dot)
+        return self.rating_scorer.pairs(user_index, movie_index).clamp(*self.rating_range)
 
 
 N_USERS, N_MOVIES = 30, 40

@@ -23,6 +23,7 @@ from movierec.core.settings import Neo4jSettings
 from movierec.gnn.config import DEFAULT_MODEL, MODELS
 
 COMMANDS: list[click.Command] = []
+RATING_TOLERANCE = 1e-4  # the run directory's and Cypher's predicted ratings agree within this (float32 vs float64)
 
 
 def _load_run(path: Path) -> Any:
@@ -97,8 +98,10 @@ def writeback_cmd(run_path: Path, k: int, batch_size: int, chunk_size: int, sett
 def score_cmd(user_id: int, movie_id: int, run_path: Path | None, fmt: str, settings: Neo4jSettings) -> None:
     """Score one (user, movie) pair with a trained model: ranking score and predicted rating.
 
-    Also shows the user's actual rating, if any, and the movie's rank among the
-    user's recommendations in the active run.
+    Also shows the user's actual rating, if any, the movie's rank among the
+    user's recommendations in the active run, and, for the active run, the same
+    predicted rating computed in Cypher (cypher/predict_rating.cypher) from the
+    rating model stored in the graph.
 
     Example:
 
@@ -114,11 +117,22 @@ def score_cmd(user_id: int, movie_id: int, run_path: Path | None, fmt: str, sett
     click.echo(f"userId {user_id} x movieId {movie_id} ({pair.title}), run {pair.run_id}")
     click.echo(f"  score {pair.score:.4f} (rank {pair.score_rank} of all {pair.movies} movies, "
                "rated ones included)")
-    click.echo(f"  predicted rating {pair.predicted_rating:.2f}")
+    click.echo(f"  predicted rating {pair.predicted_rating:.4f} ({_in_cypher(pair)})")
     if pair.rating is not None:
         click.echo(f"  actual rating {pair.rating:g}")
     if pair.recommended_rank is not None:
         click.echo(f"  recommended at rank {pair.recommended_rank} by the active run")
+
+
+def _in_cypher(pair: Any) -> str:
+    """What Cypher's ``predict_rating`` says about the pair, beside the run directory's rating."""
+    if pair.active_run_id != pair.run_id:
+        return f"not checked in Cypher: predict_rating reads the active run, {pair.active_run_id or 'none'}"
+    if pair.cypher_rating is None:
+        return "Cypher predict_rating: none, the graph holds no rating model for this pair: write the run back again"
+    if abs(pair.cypher_rating - pair.predicted_rating) > RATING_TOLERANCE:
+        return f"Cypher predict_rating: {pair.cypher_rating:.4f}, differs: write the run back again"
+    return f"Cypher predict_rating: {pair.cypher_rating:.4f}"
 
 
 @click.command("pipeline")

@@ -8,6 +8,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
+import torch
 from PIL import Image, ImageStat
 
 from movierec import cypher
@@ -97,6 +99,17 @@ def test_browser_runs_recommend_for_user_and_draws_the_explanation(
         shot = tmp_path / "browser-recommend.png"
         page.screenshot(path=str(shot))
         assert not_blank(shot) > 10
+
+        # any predicted rating, as in the README: the :param lines, then predict_rating as it is in its file
+        movies = [1000, 1001, 1002]
+        set_params(page, {"userId": "102", "movieIds": str(movies)})
+        run_in_editor(page, cypher.load("predict_rating"))
+        page.wait_for_selector("text=Started streaming 3 records", timeout=TIMEOUT_MS)
+        text = page.locator("article").first.inner_text()
+        shown = [float(x) for x in re.findall(r"\b\d\.\d{6,}\b", text)]
+        ui = torch.full((len(movies),), run.user_ids.index(102))
+        expected = run.predict_rating(ui, torch.tensor([run.movie_ids.index(m) for m in movies])).tolist()
+        assert shown == pytest.approx(expected, abs=1e-4)
 
         # the style (dropped as a file, as the README says), then an explanation drawn as a graph
         drop_file(page, Path(cypher.__file__).parent / "movierec.grass")

@@ -8,7 +8,6 @@ in plain Python, from the same numbers. Neo4j is the real one.
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import subprocess
@@ -177,9 +176,11 @@ def test_write_back_writes_each_users_top_k_unrated_movies(graph: Graph) -> None
         assert scores == sorted(scores, reverse=True)
         ui = run.user_ids.index(uid)
         for _, mid, score, predicted in rows:
-            dot = float(run.user_emb[ui] @ run.movie_emb[run.movie_ids.index(mid)])
+            mi = run.movie_ids.index(mid)
+            dot = float(run.user_emb[ui] @ run.movie_emb[mi])
             assert score == pytest.approx(dot, abs=1e-5)
-            assert predicted == pytest.approx(0.5 + 4.5 / (1 + math.exp(-dot)), abs=1e-5)
+            biases = float(run.rating_scorer.user_bias[ui]) + float(run.rating_scorer.movie_bias[mi])
+            assert predicted == pytest.approx(min(5.0, max(0.5, 3.0 + biases + dot / 4)), abs=1e-5)
     assert graph.read("MATCH (u:User)-[:RATED]->(m)<-[:RECOMMENDED]-(u) RETURN count(*) AS n")[0]["n"] == 0
     assert result.users == N_USERS
     assert result.recommendations == 3 + (N_USERS - 1) * 5 == bars.advanced - N_USERS - N_MOVIES
@@ -244,6 +245,15 @@ def test_a_run_of_another_graph_is_refused_and_nothing_is_written(graph: Graph) 
     bad.movie_emb[3, 2] = float("nan")
     with pytest.raises(WritebackError, match="NaN"):
         write_back(graph, bad, k=5)
+    bad = FixedRun("nan-rating", *users_and_movies())
+    bad.rating_scorer.movie_bias[2] = float("nan")
+    with pytest.raises(WritebackError, match="run nan-rating: the rating model contains NaN or infinite values"):
+        write_back(graph, bad, k=5)
+    bad = FixedRun("short-rating", *users_and_movies())
+    bad.rating_scorer.user_bias = bad.rating_scorer.user_bias[:-1]
+    with pytest.raises(WritebackError, match=r"run short-rating: rating model factors \(30, 8\) / \(40, 8\), "
+                                             r"biases \(29,\) / \(40,\) do not match its 30 users / 40 movies"):
+        write_back(graph, bad, k=5)
     with pytest.raises(WritebackError, match="k must be at least 1"):
         write_back(graph, FixedRun("zero", *users_and_movies()), k=0)
     assert graph.read("MATCH (r:ModelRun) RETURN count(r) AS n")[0]["n"] == 0
@@ -269,7 +279,9 @@ def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
     run_a = FixedRun("run-a", *users_and_movies(SLOW_USERS), seed=5)
     write_back(graph, run_a, k=5)
     before = written(graph, "run-a")
-    emb_before = graph.read("MATCH (u:User) RETURN u.userId AS u, u.embedding AS e ORDER BY u")
+    node_props = ("MATCH (n) WHERE n:User OR n:Movie RETURN n.userId AS u, n.movieId AS m, n.embedding AS e, "
+                  "n.ratingBias AS b, n.ratingFactors AS f ORDER BY u, m")
+    emb_before = graph.read(node_props)
 
     env = {**os.environ, "NEO4J_URI": neo4j_settings.uri, "NEO4J_USERNAME": neo4j_settings.user,
            "NEO4J_PASSWORD": neo4j_settings.password or "", "NEO4J_DATABASE": neo4j_settings.database}
@@ -294,11 +306,13 @@ def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
     runs = {r["runId"]: r["a"] for r in graph.read("MATCH (r:ModelRun) RETURN r.runId AS runId, r.active AS a")}
     assert runs == {"run-a": True, "run-b": False}
     assert written(graph, "run-a") == before
-    assert graph.read("MATCH (u:User) RETURN u.userId AS u, u.embedding AS e ORDER BY u") == emb_before
+    assert graph.read(node_props) == emb_before  # embeddings and rating model: run-a's, whole
+    assert graph.read(cypher.load("predict_rating"), userId=105, movieIds=[1001])[0]["runId"] == "run-a"
     assert [r["movieId"] for r in graph.read(cypher.load("recommend_for_user"), userId=105, k=5, genre=None)] == [
         m for _, m, _, _ in before[105]
     ]
-    staged = graph.read("MATCH (m:Movie) WHERE m.stagedRunId = 'run-b' RETURN count(m) AS n")[0]["n"]
+    staged = graph.read("MATCH (m:Movie) WHERE m.stagedRunId = 'run-b' AND m.stagedRatingBias IS NOT NULL "
+                        "AND size(m.stagedRatingFactors) = 4 RETURN count(m) AS n")[0]["n"]
     assert staged == N_MOVIES
 
     run_b = FixedRun("run-b", *users_and_movies(SLOW_USERS), seed=6, dims=4)
@@ -310,8 +324,13 @@ def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
     assert {u: rows for u, rows in final.items() if u in partial} == partial
     assert written(graph, "run-a") == {}
     assert graph.read("MATCH (n) WHERE n.stagedRunId IS NOT NULL RETURN count(n) AS n")[0]["n"] == 0
-    emb = graph.read("MATCH (u:User {userId: 105}) RETURN u.embedding AS e")[0]["e"]
-    assert emb == pytest.approx(run_b.user_emb[run_b.user_ids.index(105)].tolist(), abs=1e-6)
+    emb = graph.read("MATCH (u:User {userId: 105}) RETURN u.embedding AS e, u.ratingBias AS b")[0]
+    ui = run_b.user_ids.index(105)
+    assert emb["e"] == pytest.approx(run_b.user_emb[ui].tolist(), abs=1e-6)
+    assert emb["b"] == pytest.approx(float(run_b.rating_scorer.user_bias[ui]), abs=1e-6)
+    (row,) = graph.read(cypher.load("predict_rating"), userId=105, movieIds=[1001])
+    expected = float(run_b.predict_rating(torch.tensor([ui]), torch.tensor([run_b.movie_ids.index(1001)]))[0])
+    assert (row["runId"], row["predictedRating"]) == ("run-b", pytest.approx(expected, abs=1e-5))
 
 
 def test_pipeline_ingests_trains_writes_back_and_recommends(
