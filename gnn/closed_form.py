@@ -92,7 +92,9 @@ def ease_weight(g: Tensor, lam: float, keep: int = 0) -> Tensor:
     if 0 < keep < b.size(0):
         top = torch.topk(b.abs(), keep, dim=0).indices
         b = torch.zeros_like(b).scatter_(0, top, b.gather(0, top))
-    return b
+    # row-major: the inverse comes back column-major, and sparse @ dense runs ~25x slower on it (1M: 3.5 s
+    # instead of 0.14 s per 512 users scored)
+    return b.contiguous()
 
 
 def graph_svd(history: History, beta: float, rank: int, seed: int) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
@@ -184,7 +186,7 @@ def item_knn(history: History, max_items: int, neighbours: int) -> ItemItemScore
     if 0 < neighbours < s.size(0):
         top = torch.topk(s, neighbours, dim=0).indices
         s = torch.zeros_like(s).scatter_(0, top, s.gather(0, top))
-    return ItemItemScorer(history, items, s)
+    return ItemItemScorer(history, items, s.contiguous())
 
 
 def choose_item_knn(history: History, edges: tuple[Tensor, Tensor, Tensor], max_items: int, k: int, seed: int,

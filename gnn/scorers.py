@@ -115,11 +115,20 @@ class ItemItemScorer:
     weight: Tensor
     kind: str = "item_item"
 
+    def __post_init__(self) -> None:
+        self.weight = self.weight.contiguous()  # sparse @ dense is many times slower on a column-major W
+
     def scores(self, user_index: Tensor) -> Tensor:
+        return self._apply(self.history.sparse(user_index.long(), columns=self.items))
+
+    def fold_in(self, rows: History) -> Tensor:
+        """``[n, M]`` scores of the ``n`` rows of another history (users scored from their current ratings)."""
+        return self._apply(rows.sparse(columns=self.items))
+
+    def _apply(self, signal: Tensor) -> Tensor:
         # sparse rows @ dense W: the cost is the users' ratings × N, not users × N²
-        signal = self.history.sparse(user_index.long(), columns=self.items).to_sparse_coo()
-        out = torch.full((len(user_index), self.history.num_movies), -math.inf)
-        out[:, self.items] = torch.sparse.mm(signal, self.weight)
+        out = torch.full((signal.size(0), self.history.num_movies), -math.inf)
+        out[:, self.items] = torch.sparse.mm(signal.to_sparse_coo(), self.weight)
         return out
 
     def state(self) -> dict[str, Any]:
@@ -175,7 +184,13 @@ class GraphFilterScorer:
         return torch.sparse_csr_tensor(h.indptr, h.indices, values, (h.num_users, h.num_movies))
 
     def scores(self, user_index: Tensor) -> Tensor:
-        signal = self.history.dense(user_index.long())
+        return self._apply(self.history.dense(user_index.long()))
+
+    def fold_in(self, rows: History) -> Tensor:
+        """``[n, M]`` scores of the ``n`` rows of another history (users scored from their current ratings)."""
+        return self._apply(rows.dense(torch.arange(rows.num_users)))
+
+    def _apply(self, signal: Tensor) -> Tensor:
         graph = self.graph()
         via_users = (graph @ signal.T).T  # [n, U]: h_u R̃ᵀ
         linear = _right_mul(via_users, graph)  # [n, M]: h_u R̃ᵀR̃
