@@ -25,16 +25,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import torch
 
+from bench.graph_file import release_graph
 from movierec.gnn.config import SplitConfig, TrainConfig
-from movierec.gnn.export import build_heterodata
 from movierec.gnn.hetero import MOVIE, RATES, USER
 from movierec.gnn.metrics import ranking_metrics
 from movierec.gnn.split import split_edges
 from movierec.gnn.train import train
-from movierec.ingest.movielens import read_release
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 SCALES = (4.0, 8.0, 12.0, 16.0, 24.0, 32.0)
@@ -61,7 +59,7 @@ class _Blend:
 
 def sweep(release: Path, splits: list[str], scales: tuple[float, ...] = SCALES) -> dict[str, Any]:
     """The default ranker's validation NDCG@10 and Recall@10 for each λ scale (test edges untouched)."""
-    data = _graph(release)
+    data = release_graph(release)
     out: dict[str, Any] = {}
     for method in splits:
         split = split_edges(data, SplitConfig(method=method, seed=0))  # type: ignore[arg-type]
@@ -74,20 +72,8 @@ def sweep(release: Path, splits: list[str], scales: tuple[float, ...] = SCALES) 
     return out
 
 
-def _graph(release: Path) -> Any:
-    r = read_release(release)
-    movies = r.movies
-    return build_heterodata(
-        user_ids=r.ratings["userId"].unique(), movie_ids=movies["movieId"].to_numpy(),
-        rating_user=r.ratings["userId"].to_numpy(), rating_movie=r.ratings["movieId"].to_numpy(),
-        rating=r.ratings["rating"].to_numpy(), timestamp=r.ratings["timestamp"].to_numpy(),
-        movie_years=[None if pd.isna(y) else int(y) for y in movies["year"].tolist()],
-        movie_genres=movies["genres"].tolist(),
-    )
-
-
 def run(release: Path, splits: list[str]) -> dict[str, Any]:
-    data = _graph(release)
+    data = release_graph(release)
     ei, rating = data[RATES].edge_index, data[RATES].edge_label
     num_movies = data[MOVIE].num_nodes
     out: dict[str, Any] = {}

@@ -13,24 +13,32 @@ import time
 from pathlib import Path
 
 import pandas as pd
+from torch_geometric.data import HeteroData
 
 from movierec.gnn.export import build_heterodata, save_heterodata
+from movierec.gnn.hetero import MOVIE, RATES
 from movierec.ingest.movielens import read_release
 
 
-def main(release: str, out: str) -> None:
-    started = time.perf_counter()
+def release_graph(release: Path) -> HeteroData:
+    """A MovieLens release as the exporter's graph (ids, ratings, timestamps, genres, titles), without Neo4j."""
     r = read_release(Path(release))
     movies = r.movies
     years = [None if pd.isna(y) else int(y) for y in movies["year"].tolist()]
-    data = build_heterodata(
+    return build_heterodata(
         user_ids=r.ratings["userId"].unique(), movie_ids=movies["movieId"].to_numpy(),
         rating_user=r.ratings["userId"].to_numpy(), rating_movie=r.ratings["movieId"].to_numpy(),
         rating=r.ratings["rating"].to_numpy(), timestamp=r.ratings["timestamp"].to_numpy(),
         movie_years=years, movie_genres=movies["genres"].tolist(), movie_titles=movies["title"].tolist(),
     )
+
+
+def main(release: str, out: str) -> None:
+    started = time.perf_counter()
+    data = release_graph(Path(release))
     save_heterodata(data, out)
-    print(f"{len(r.ratings):,} ratings, {len(movies):,} movies -> {out} in {time.perf_counter() - started:.0f} s")
+    print(f"{data[RATES].num_edges:,} ratings, {data[MOVIE].num_nodes:,} movies -> {out} in "
+          f"{time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,8 @@
 // movierec: create writeback indexes
-// Indexes the writeback and the queries look runs up by. Idempotent. No parameters.
+// Indexes the writeback and the queries look runs up by, and those `movierec refresh` finds changed
+// users by (rating timestamps, User.ratingsChangedAt). Idempotent. No parameters.
 CREATE INDEX recommended_run_id IF NOT EXISTS FOR ()-[r:RECOMMENDED]-() ON (r.runId);
 CREATE INDEX similar_run_id IF NOT EXISTS FOR ()-[r:SIMILAR]-() ON (r.runId);
 CREATE INDEX model_run_active IF NOT EXISTS FOR (r:ModelRun) ON (r.active);
+CREATE INDEX rated_timestamp IF NOT EXISTS FOR ()-[r:RATED]-() ON (r.timestamp);
+CREATE INDEX user_ratings_changed_at IF NOT EXISTS FOR (u:User) ON (u.ratingsChangedAt);

@@ -3,4 +3,4 @@
 // Parameters: none.
 MATCH (r:ModelRun {active: true})
 RETURN r.runId AS runId, r.model AS model, r.path AS path, r.createdAt AS createdAt, r.metrics AS metrics,
-       r.similarK AS similarK
+       r.similarK AS similarK, r.ratingsReadAt AS ratingsReadAt, r.recommendedK AS recommendedK

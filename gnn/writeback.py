@@ -205,6 +205,7 @@ def write_back(
         if result.skipped_user_ids or result.skipped_movie_ids:
             logger.warning("run %s: %s users and %s movies are not in the graph; skipped",
                            run.run_id, result.skipped_user_ids, result.skipped_movie_ids)
+        ratings_read_at = graph.read(cypher.load("read_server_time"))[0]["now"]
         rated = rated_index(run, read_rated_pairs(graph))
         done = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
 
@@ -214,6 +215,7 @@ def write_back(
             params=json.dumps(_params(run.config), sort_keys=True, default=str),
             metrics=json.dumps(run.metrics, sort_keys=True, default=str), path=str(Path(run.path).resolve()),
             ratingOffset=rating.offset, ratingMin=float(run.rating_range[0]), ratingMax=float(run.rating_range[1]),
+            ratingsReadAt=ratings_read_at, recommendedK=k,
         )
 
         step = steps.start("staging embeddings")

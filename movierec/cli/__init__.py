@@ -47,10 +47,10 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from movierec.cli import gnn_cmds, ingest_cmds, neo4j_server, query_cmds, run_cmds
+    from movierec.cli import fresh_cmds, gnn_cmds, ingest_cmds, neo4j_server, query_cmds, run_cmds
 
     cli.add_command(neo4j_server.neo4j)
-    for module in (ingest_cmds, gnn_cmds, run_cmds, query_cmds):
+    for module in (ingest_cmds, gnn_cmds, run_cmds, fresh_cmds, query_cmds):
         for command in module.COMMANDS:
             cli.add_command(command)
 

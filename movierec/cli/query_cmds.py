@@ -23,6 +23,7 @@ from movierec.cypher.queries import (
     recommend,
     similar,
 )
+from movierec.gnn.refresh import fresh_recommend
 
 COMMANDS: list[click.Command] = []
 
@@ -49,6 +50,8 @@ def echo_recommendations(result: Recommendations, fmt: str, explain: bool) -> No
     head = f"userId {result.user_id}: "
     if result.source == "model":
         head += f"active run {result.run_id}"
+    elif result.source == "fresh":
+        head += f"active run {result.run_id}, scored now ({result.note})"
     else:
         head += f"{result.source.replace('_', ' ')} ({result.note})"
     click.echo(head)
@@ -56,7 +59,7 @@ def echo_recommendations(result: Recommendations, fmt: str, explain: bool) -> No
         click.echo("  (no recommendations match)")
         return
     columns = ["rank", "movieId", "title", "year", "genres", "score"]
-    if result.source == "model":
+    if result.source in ("model", "fresh"):
         columns.append("predictedRating")
     click.echo(table(result.rows, columns, widths={"title": 45, "genres": 40}))
     if explain:
@@ -82,18 +85,29 @@ format_option = click.option("--format", "fmt", type=click.Choice(["table", "jso
 @click.option("--fallback", is_flag=True,
               help="Answer without a model: popular movies for an unknown user, collaborative filtering when "
                    "no run is active or it has nothing for the user.")
+@click.option("--fresh", is_flag=True,
+              help="Score the user's current ratings with the active run now (fold-in, nothing written), "
+                   "instead of reading their written recommendations: ratings since the last refresh count.")
 @format_option
 @neo4j_options_named("--neo4j-user")
-def recommend_cmd(user_id: int, k: int, genre: str | None, explain: bool, fallback: bool, fmt: str,
+def recommend_cmd(user_id: int, k: int, genre: str | None, explain: bool, fallback: bool, fresh: bool, fmt: str,
                   settings: Neo4jSettings) -> None:
     """Recommend movies to a user from the active model run (cypher/recommend_for_user.cypher).
+
+    With --fresh the active run scores the user's ratings as they are now (a new user with one rating
+    included), as `movierec refresh` would write them.
 
     Example:
 
         movierec recommend --user 42 --k 10 --genre Comedy --explain
     """
+    if fresh and (explain or fallback):
+        raise click.UsageError("--fresh scores the user's ratings directly: drop --explain and --fallback")
     with connect(settings) as graph:
-        result = recommend(graph, user_id, k=k, genre=genre, fallback=fallback, explain=explain)
+        if fresh:
+            result = fresh_recommend(graph, user_id, k=k, genre=genre)
+        else:
+            result = recommend(graph, user_id, k=k, genre=genre, fallback=fallback, explain=explain)
     echo_recommendations(result, fmt, explain)
 
 

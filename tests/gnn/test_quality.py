@@ -7,6 +7,7 @@ SIMILAR relationships, read through the library, for the first film of 12 famous
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -60,3 +61,41 @@ def test_similar_movies_find_franchise_mates_on_real_data(
         scores = [r["score"] for r in rows]
         assert scores == sorted(scores, reverse=True)
         assert scores[0] - scores[-1] > 0.01 and not all(s >= 0.98 for s in scores), report
+
+
+CARTOONS = [6377, 4886, 364]  # Finding Nemo, Monsters, Inc., The Lion King: Animation|Children
+
+
+def test_a_new_user_who_rates_three_cartoons_is_recommended_cartoons_after_refresh(
+    graph: Graph, neo4j_env: dict[str, str], ml_latest_small: Path, tmp_path: Path
+) -> None:
+    args = ["pipeline", "--path", str(ml_latest_small), "--runs-dir", str(tmp_path / "runs"),
+            "--sample-users", "1", "-q", "--device", "cpu"]
+    result = CliRunner().invoke(cli, args, env=neo4j_env)
+    assert result.exit_code == 0, result.output
+    user = 1_000_001
+    for movie in CARTOONS:
+        rated = CliRunner().invoke(cli, ["rate", "--user", str(user), "--movie", str(movie), "--rating", "5"],
+                                   env=neo4j_env)
+        assert rated.exit_code == 0, rated.output
+    refreshed = CliRunner().invoke(cli, ["refresh", "-q"], env=neo4j_env)
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "refreshed 1 users (1 new to the run, 20 recommendations)" in refreshed.output
+
+    def cartoons(rows: list[dict[str, Any]]) -> int:
+        return sum(1 for r in rows if {"Animation", "Children"} <= set(r["genres"]))
+
+    recs = [dict(r) for r in graph.read("MATCH (run:ModelRun {active: true}) "
+                      "MATCH (:User {userId: $u})-[r:RECOMMENDED {runId: run.runId}]->(m:Movie) "
+                      "RETURN m.movieId AS movieId, m.title AS title, r.rank AS rank, "
+                      "COLLECT { MATCH (m)-[:IN_GENRE]->(g) RETURN g.name } AS genres ORDER BY rank", u=user)]
+    popular = [dict(r) for r in graph.read("MATCH (m:Movie) WHERE NOT m.movieId IN $rated "
+                         "WITH m, COUNT { (m)<-[:RATED]-() } AS n ORDER BY n DESC, m.movieId LIMIT 20 "
+                         "RETURN m.movieId AS movieId, m.title AS title, "
+                         "COLLECT { MATCH (m)-[:IN_GENRE]->(g) RETURN g.name } AS genres", rated=CARTOONS)]
+    report = (f"recommended: {[r['title'] for r in recs]}\npopular: {[r['title'] for r in popular]}")
+    print(report)
+    assert len(recs) == 20 and not set(CARTOONS) & {r["movieId"] for r in recs}
+    assert [r["movieId"] for r in recs] != [r["movieId"] for r in popular], report
+    assert cartoons(recs) >= cartoons(popular) + 3, report  # the three ratings moved cartoons up
+    assert {3114, 2355, 1, 4306, 8961} & {r["movieId"] for r in recs[:10]}, report  # Pixar / Shrek in the top 10

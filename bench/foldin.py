@@ -1,0 +1,45 @@
+"""Fold-in quality on a real release: ``python -m bench.foldin [RELEASE] [--json OUT]``.
+
+New users scored from their first n ratings by the trained default ranker, without retraining, against a
+full retrain with those ratings and against popularity (:mod:`movierec.gnn.foldin_eval` has the protocol).
+No Neo4j: the release is read into the exporter's graph (:func:`bench.graph_file.release_graph`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+from bench.graph_file import release_graph
+from movierec.core.text import format_table
+from movierec.gnn.config import TrainConfig
+from movierec.gnn.foldin_eval import DEFAULT_NS, fold_in_quality
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("release", nargs="?", default="../shared/datasets/ml-latest-small", type=Path)
+    parser.add_argument("--model", default="ease", help="The ranker folded in. [default: ease]")
+    parser.add_argument("--json", type=Path, help="Also write the rows here.")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    started = time.perf_counter()
+    result = fold_in_quality(release_graph(args.release), TrainConfig.for_model(args.model, device="cpu"),
+                             DEFAULT_NS)
+    rows = result["rows"]
+    for metric in ("recall@10", "ndcg@10"):
+        columns = ["n", "users"] + [f"{name}_{metric}" for name in ("fold_in", "retrain", "fold_in_no_prior",
+                                                                   "popularity", "ratio")]
+        print(format_table(columns, [[row[c] for c in columns] for row in rows], digits=4), end="\n\n")
+    print(f"prior weight {result['prior_weight']} (validation NDCG@10 per weight: {result['validation']}); "
+          f"{args.model} on {args.release}, {time.perf_counter() - started:.0f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"model": args.model, "release": str(args.release), **result}, indent=2,
+                                        default=str) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+// movierec: refresh recommendations
+// Replaces users' RECOMMENDED under the ACTIVE run with fresh ones (fold-in scores of their current
+// ratings), all in one transaction: a reader sees each user's old list or the new one, never a mix.
+// The user node is written first (refreshedAt, refreshedRunId), which locks it: two refreshes of one user
+// serialise instead of duplicating. Nothing is written if $runId is no longer the active run. The user's
+// folded-in rating model (ratingBias, ratingFactors) replaces theirs, so predict_rating answers for them too.
+// Parameters: $runId (STRING), $readAt (DATETIME, when the ratings were read),
+//   $rows (LIST of {userId: INTEGER, ratingBias: FLOAT, ratingFactors: LIST<FLOAT>,
+//          recs: LIST of {movieId, score, predictedRating, rank}})
+//   :param runId => 'example'
+//   :param readAt => datetime()
+//   :param rows => [{userId: 1, ratingBias: 0.1, ratingFactors: [0.0, 0.2], recs: [{movieId: 2, score: 0.9, predictedRating: 4.5, rank: 1}]}]
+MATCH (run:ModelRun {runId: $runId, active: true})
+UNWIND $rows AS row
+MATCH (u:User {userId: row.userId})
+SET u.refreshedAt = $readAt, u.refreshedRunId = $runId, u.ratingBias = row.ratingBias,
+    u.ratingFactors = row.ratingFactors
+WITH u, row
+CALL (u) {
+  MATCH (u)-[old:RECOMMENDED {runId: $runId}]->()
+  DELETE old
+}
+WITH u, row
+UNWIND row.recs AS rec
+WITH u, rec ORDER BY rec.movieId  // one lock order on the shared Movie nodes for concurrent batches
+MATCH (m:Movie {movieId: rec.movieId})
+CREATE (u)-[:RECOMMENDED {score: rec.score, predictedRating: rec.predictedRating, rank: rec.rank, runId: $runId}]->(m)

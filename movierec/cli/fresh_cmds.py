@@ -1,0 +1,76 @@
+"""CLI commands that keep recommendations fresh without retraining: refresh.
+
+``recommend --fresh`` (the read side) lives with ``recommend`` in :mod:`movierec.cli.query_cmds`.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import click
+
+from movierec.cli.options import neo4j_options, progress_bars, quiet_option
+from movierec.core.db import connect
+from movierec.core.settings import Neo4jSettings
+from movierec.gnn.refresh import DEFAULT_REFRESH_BATCH, ActiveFoldIn, refresh
+
+COMMANDS: list[click.Command] = []
+
+
+def _user_list(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[int] | None:
+    if value is None:
+        return None
+    try:
+        return [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a comma-separated list of userIds") from None
+
+
+@click.command("refresh")
+@click.option("--users", "user_ids", callback=_user_list, metavar="ID,ID,...",
+              help="Only these users (each still only if their ratings changed). [default: every changed user]")
+@click.option("--k", type=click.IntRange(min=1),
+              help="Recommendations per user. [default: as many as the active run's writeback wrote]")
+@click.option("--watch", type=click.FloatRange(min=0.1), metavar="SECONDS",
+              help="Refresh again every SECONDS until stopped (Ctrl-C leaves every user's list whole).")
+@click.option("--run", "run_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="The active run's directory, if not where its ModelRun.path says.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_REFRESH_BATCH, show_default=True,
+              help="Users per transaction.")
+@quiet_option
+@neo4j_options
+def refresh_cmd(user_ids: list[int] | None, k: int | None, watch: float | None, run_dir: Path | None, batch_size: int,
+                quiet: bool, settings: Neo4jSettings) -> None:
+    """Rewrite RECOMMENDED for every user whose ratings changed since the active run read them, and for
+    every user with ratings but no recommendations, by fold-in scoring under the active run (no retraining).
+
+    A user is changed when a rating's timestamp, or User.ratingsChangedAt (set by ingest and `movierec rate`),
+    is at or after the last time their ratings were read for the active run (the header of
+    cypher/read_changed_users.cypher has the full rule). Each user's list is replaced in one transaction.
+
+    Example:
+
+        movierec rate --user 9999 --movie 1 --rating 5 && movierec refresh
+    """
+    with connect(settings) as graph:
+        active = ActiveFoldIn(graph, run_dir)
+        try:
+            while True:
+                result = refresh(graph, active, user_ids=user_ids, k=k, batch_size=batch_size,
+                                 progress=progress_bars(quiet, unit=" users"))
+                if result.users or watch is None:
+                    seconds = result.seconds or {}
+                    click.echo(f"refreshed {result.users} users ({result.new_users} new to the run, "
+                               f"{result.recommendations} recommendations) under run {result.run_id} in "
+                               f"{sum(seconds.values()):.2f} s")
+                if watch is None:
+                    return
+                time.sleep(watch)
+        except KeyboardInterrupt:
+            click.echo("stopped: every user's recommendations are whole (the batch in flight is redone by the "
+                       "next refresh)", err=True)
+            raise SystemExit(130) from None
+
+
+COMMANDS.append(refresh_cmd)
