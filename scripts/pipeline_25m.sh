@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The 25M-rating pipeline of BENCHMARKS.md, with the product's own commands, each under /usr/bin/time -v:
-#   synth (if missing) -> a fresh local Neo4j (4g heap, 8g page cache) -> ingest -> train sage mini-batch
-#   -> writeback -> the query benchmark on that graph -> a result JSON (bench/pipeline_record.py).
-# Usage: scripts/pipeline_25m.sh [OUT_DIR] (default /tmp/p25; RATINGS=25000000, BS=65536, EPOCHS=1)
+#   synth (if missing) -> a fresh local Neo4j (4g heap, 8g page cache) -> ingest -> train (the default ranker,
+#   or MODEL=sage: mini-batch) -> writeback -> the query benchmark on that graph -> the refresh benchmark
+#   (bench/refresh.py) -> a result JSON (bench/pipeline_record.py).
+# Usage: scripts/pipeline_25m.sh [OUT_DIR] (default /tmp/p25; RATINGS=25000000, MODEL=ease; sage: BS=65536, EPOCHS=1)
 # Needs ~20 GiB RAM, ~15 GB disk, about 75 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-/tmp/p25}
-RATINGS=${RATINGS:-25000000}; BS=${BS:-65536}; EPOCHS=${EPOCHS:-1}
+RATINGS=${RATINGS:-25000000}; BS=${BS:-65536}; EPOCHS=${EPOCHS:-1}; MODEL=${MODEL:-ease}
 PY=${PYTHON:-.venv/bin/python}
 MOVIEREC=$(dirname "$PY")/movierec
 mkdir -p "$OUT"
@@ -27,10 +28,15 @@ server_hwm() { grep VmHWM "/proc/$("$PY" -c "import json; print(json.load(open('
 trap '"$MOVIEREC" neo4j stop' EXIT
 step ingest "$MOVIEREC" ingest --path "$DATA" -q
 echo "   neo4j $(server_hwm)"
-step train "$MOVIEREC" train --model sage --minibatch --batch-size "$BS" --epochs "$EPOCHS" --ensemble 1 \
-  --runs-dir "$OUT/runs"
+if [ "$MODEL" = sage ]; then
+  step train "$MOVIEREC" train --model sage --minibatch --batch-size "$BS" --epochs "$EPOCHS" --ensemble 1 \
+    --runs-dir "$OUT/runs"
+else
+  step train "$MOVIEREC" -v train --model "$MODEL" --runs-dir "$OUT/runs" -q
+fi
 RUN=$(ls -td "$OUT"/runs/*/ | head -1)
 step writeback "$MOVIEREC" writeback "$RUN"
 echo "   neo4j $(server_hwm)"
 step query "$PY" -m bench query --size "$RATINGS" --duration 10 --json "$OUT/query.json"
+step refresh "$PY" -m bench.refresh --json "$OUT/refresh.json"
 "$PY" -m bench.pipeline_record "$OUT" --ratings "$RATINGS" --json "$OUT/pipeline.json"
