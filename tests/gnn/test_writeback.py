@@ -372,3 +372,34 @@ def test_pipeline_ingests_trains_writes_back_and_recommends(
     assert all(b["sharedGenres"] == ["Animation", "Children"] for b in because)
     path = because[0]["genrePath"]
     assert [n.get("movieId") for n in path.nodes] == [None, because[0]["movieId"], None, up]
+
+
+def test_a_rating_written_during_a_writeback_is_left_for_the_next_refresh(
+    graph: Graph, neo4j_settings: Neo4jSettings
+) -> None:
+    """A real writer process switches to run-b while this process rates: the rating is newer than the moment the
+    writeback read the ratings (ModelRun.ratingsReadAt), so refresh finds that user, and only that one."""
+    from movierec.gnn.refresh import changed_users
+
+    make_graph(graph, n_users=SLOW_USERS)
+    user_ids, movie_ids = users_and_movies(SLOW_USERS)
+    env = {**os.environ, "NEO4J_URI": neo4j_settings.uri, "NEO4J_USERNAME": neo4j_settings.user,
+           "NEO4J_PASSWORD": neo4j_settings.password or "", "NEO4J_DATABASE": neo4j_settings.database}
+    code = "from tests.gnn.test_writeback import slow_writer_main; slow_writer_main()"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None:
+            n = graph.read("MATCH ()-[r:RECOMMENDED {runId: 'run-b'}]->() RETURN count(r) AS n")[0]["n"]
+            if n >= 25:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the writer ended before the rating was written"
+        graph.write("MATCH (u:User {userId: $u}), (m:Movie {movieId: $m}) MERGE (u)-[r:RATED]->(m) "
+                    "SET r.rating = 5.0, r.timestamp = datetime()", u=user_ids[0], m=movie_ids[-1])
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+    finally:
+        proc.kill()
+        proc.wait()
+    assert graph.read("MATCH (r:ModelRun {active: true}) RETURN r.runId AS id")[0]["id"] == "run-b"
+    assert changed_users(graph) == [user_ids[0]]
