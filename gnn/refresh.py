@@ -107,6 +107,7 @@ class ActiveFoldIn:
         ids = self.graph.read(cypher.load("read_node_ids"))[0]
         _, in_graph = positions(ids["movieIds"], run.movie_ids)
         self._fold, self._exclude = FoldIn(run), ~torch.from_numpy(in_graph)
+        self._fold.popular()  # the prior's counts, loaded now rather than by the first user scored
         logger.info("fold-in scoring with run %s (%s)", run.run_id, path)
         return self._fold, self._exclude
 
