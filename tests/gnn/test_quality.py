@@ -32,14 +32,19 @@ FRANCHISES = {
 }
 
 
+def run_pipeline(neo4j_env: dict[str, str], release: Path, runs: Path) -> str:
+    """`movierec pipeline` on the real release with the default ranker; its output."""
+    args = ["pipeline", "--path", str(release), "--runs-dir", str(runs), "--sample-users", "1", "-q", "--device", "cpu"]
+    result = CliRunner().invoke(cli, args, env=neo4j_env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 def test_similar_movies_find_franchise_mates_on_real_data(
     graph: Graph, neo4j_env: dict[str, str], ml_latest_small: Path, tmp_path: Path
 ) -> None:
-    args = ["pipeline", "--path", str(ml_latest_small), "--runs-dir", str(tmp_path / "runs"),
-            "--sample-users", "1", "-q", "--device", "cpu"]
-    result = CliRunner().invoke(cli, args, env=neo4j_env)
-    assert result.exit_code == 0, result.output
-    assert "similar movies" in result.output  # the writeback summary counts them
+    output = run_pipeline(neo4j_env, ml_latest_small, tmp_path / "runs")
+    assert "similar movies" in output  # the writeback summary counts them
 
     k = graph.read("MATCH (r:ModelRun {active: true}) RETURN r.similarK AS k")[0]["k"]
     assert k == 20
@@ -69,10 +74,7 @@ CARTOONS = [6377, 4886, 364]  # Finding Nemo, Monsters, Inc., The Lion King: Ani
 def test_a_new_user_who_rates_three_cartoons_is_recommended_cartoons_after_refresh(
     graph: Graph, neo4j_env: dict[str, str], ml_latest_small: Path, tmp_path: Path
 ) -> None:
-    args = ["pipeline", "--path", str(ml_latest_small), "--runs-dir", str(tmp_path / "runs"),
-            "--sample-users", "1", "-q", "--device", "cpu"]
-    result = CliRunner().invoke(cli, args, env=neo4j_env)
-    assert result.exit_code == 0, result.output
+    run_pipeline(neo4j_env, ml_latest_small, tmp_path / "runs")
     user = 1_000_001
     for movie in CARTOONS:
         rated = CliRunner().invoke(cli, ["rate", "--user", str(user), "--movie", str(movie), "--rating", "5"],

@@ -272,6 +272,21 @@ def slow_writer_main() -> None:
                    progress=SlowBars())
 
 
+def start_slow_writer(graph: Graph, neo4j_settings: Neo4jSettings) -> subprocess.Popen[str]:
+    """Start :func:`slow_writer_main` in a real process and return once it has written 25 of run-b's relationships."""
+    env = {**os.environ, "NEO4J_URI": neo4j_settings.uri, "NEO4J_USERNAME": neo4j_settings.user,
+           "NEO4J_PASSWORD": neo4j_settings.password or "", "NEO4J_DATABASE": neo4j_settings.database}
+    code = "from tests.gnn.test_writeback import slow_writer_main; slow_writer_main()"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        n = graph.read("MATCH ()-[r:RECOMMENDED {runId: 'run-b'}]->() RETURN count(r) AS n")[0]["n"]
+        if n >= 25:
+            break
+        time.sleep(0.05)
+    return proc
+
+
 def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
     graph: Graph, neo4j_settings: Neo4jSettings
 ) -> None:
@@ -283,17 +298,8 @@ def test_killed_writeback_leaves_the_previous_run_intact_and_a_rerun_finishes(
                   "n.ratingBias AS b, n.ratingFactors AS f ORDER BY u, m")
     emb_before = graph.read(node_props)
 
-    env = {**os.environ, "NEO4J_URI": neo4j_settings.uri, "NEO4J_USERNAME": neo4j_settings.user,
-           "NEO4J_PASSWORD": neo4j_settings.password or "", "NEO4J_DATABASE": neo4j_settings.database}
-    code = "from tests.gnn.test_writeback import slow_writer_main; slow_writer_main()"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+    proc = start_slow_writer(graph, neo4j_settings)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            n = graph.read("MATCH ()-[r:RECOMMENDED {runId: 'run-b'}]->() RETURN count(r) AS n")[0]["n"]
-            if n >= 25:
-                break
-            time.sleep(0.05)
         assert proc.poll() is None, f"writer ended before it was killed: {proc.stderr.read() if proc.stderr else ''!r}"
         proc.send_signal(signal.SIGKILL)
     finally:
@@ -383,17 +389,8 @@ def test_a_rating_written_during_a_writeback_is_left_for_the_next_refresh(
 
     make_graph(graph, n_users=SLOW_USERS)
     user_ids, movie_ids = users_and_movies(SLOW_USERS)
-    env = {**os.environ, "NEO4J_URI": neo4j_settings.uri, "NEO4J_USERNAME": neo4j_settings.user,
-           "NEO4J_PASSWORD": neo4j_settings.password or "", "NEO4J_DATABASE": neo4j_settings.database}
-    code = "from tests.gnn.test_writeback import slow_writer_main; slow_writer_main()"
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    proc = start_slow_writer(graph, neo4j_settings)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and proc.poll() is None:
-            n = graph.read("MATCH ()-[r:RECOMMENDED {runId: 'run-b'}]->() RETURN count(r) AS n")[0]["n"]
-            if n >= 25:
-                break
-            time.sleep(0.05)
         assert proc.poll() is None, "the writer ended before the rating was written"
         graph.write("MATCH (u:User {userId: $u}), (m:Movie {movieId: $m}) MERGE (u)-[r:RATED]->(m) "
                     "SET r.rating = 5.0, r.timestamp = datetime()", u=user_ids[0], m=movie_ids[-1])

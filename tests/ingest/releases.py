@@ -5,6 +5,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+from movierec.core.db import Graph
+from movierec.ingest.movielens import Release
+
 CSV_MOVIES = (
     "movieId,title,genres\n"
     "1,Toy Story (1995),Adventure|Animation|Children|Comedy|Fantasy\n"
@@ -96,3 +99,16 @@ def zip_release(folder: Path, archive: Path, top: str | None = None) -> Path:
         for file in sorted(folder.iterdir()):
             z.write(file, f"{top}/{file.name}" if top else file.name)
     return archive
+
+
+def assert_loaded(graph: Graph, release: Release, ratings: int) -> None:
+    """The graph holds exactly ``release``: its users, movies, genres, ``ratings`` RATED, tags and genre links."""
+    counts = graph.read(
+        "RETURN COUNT { (:User) } AS users, COUNT { (:Movie) } AS movies, COUNT { (:Genre) } AS genres, "
+        "COUNT { ()-[:RATED]->() } AS rated, COUNT { ()-[:TAGGED]->() } AS tagged, "
+        "COUNT { ()-[:IN_GENRE]->() } AS in_genre"
+    )[0]
+    assert dict(counts) == {
+        "users": len(release.users), "movies": len(release.movies), "genres": len(release.genres),
+        "rated": ratings, "tagged": len(release.tags), "in_genre": int(release.movies["genres"].map(len).sum()),
+    }

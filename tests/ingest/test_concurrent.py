@@ -16,6 +16,7 @@ from movierec.core.db import Graph
 from movierec.cypher.admin import wipe
 from movierec.ingest.movielens import read_release
 from movierec.ingest.synth import synthesize
+from tests.ingest.releases import assert_loaded
 
 RATINGS = 60_000
 ATTEMPTS = 3
@@ -61,15 +62,7 @@ def test_two_ingests_at_once_write_each_rating_and_tag_once(
             break
         assert attempt < ATTEMPTS, f"the two ratings phases never overlapped in {ATTEMPTS} attempts: {outputs}"
 
-    counts = graph.read(
-        "RETURN COUNT { (:User) } AS users, COUNT { (:Movie) } AS movies, COUNT { (:Genre) } AS genres, "
-        "COUNT { ()-[:RATED]->() } AS rated, COUNT { ()-[:TAGGED]->() } AS tagged, "
-        "COUNT { ()-[:IN_GENRE]->() } AS in_genre"
-    )[0]
-    assert dict(counts) == {
-        "users": len(release.users), "movies": len(release.movies), "genres": len(release.genres),
-        "rated": RATINGS, "tagged": len(release.tags), "in_genre": int(release.movies["genres"].map(len).sum()),
-    }
+    assert_loaded(graph, release, RATINGS)
     duplicated = graph.read(
         "MATCH (u:User)-[r:RATED]->(m:Movie) WITH u, m, count(r) AS n WHERE n > 1 RETURN count(*) AS pairs"
     )[0]["pairs"]

@@ -15,6 +15,7 @@ from movierec.cli import cli
 from movierec.core.db import Graph
 from movierec.ingest.movielens import read_release
 from movierec.ingest.synth import synthesize
+from tests.ingest.releases import assert_loaded
 
 RATINGS = 100_000
 
@@ -47,15 +48,7 @@ def test_kill_the_cli_mid_load_and_rerun(graph: Graph, tmp_path: Path, neo4j_env
 
     result = CliRunner().invoke(cli, args, env=neo4j_env, catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    counts = graph.read(
-        "RETURN COUNT { (:User) } AS users, COUNT { (:Movie) } AS movies, COUNT { (:Genre) } AS genres, "
-        "COUNT { ()-[:RATED]->() } AS rated, COUNT { ()-[:TAGGED]->() } AS tagged, "
-        "COUNT { ()-[:IN_GENRE]->() } AS in_genre"
-    )[0]
-    assert dict(counts) == {
-        "users": len(release.users), "movies": len(release.movies), "genres": len(release.genres),
-        "rated": RATINGS, "tagged": len(release.tags), "in_genre": int(release.movies["genres"].map(len).sum()),
-    }
+    assert_loaded(graph, release, RATINGS)
     pairs = graph.read("MATCH (u:User)-[r:RATED]->(m:Movie) WITH u, m, count(r) AS n WHERE n > 1 RETURN count(*) AS d")
     assert pairs[0]["d"] == 0
     total = graph.read("MATCH ()-[r:RATED]->() RETURN sum(r.rating) AS s, sum(r.timestamp.epochSeconds) AS t")[0]
