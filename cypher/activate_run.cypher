@@ -4,7 +4,9 @@
 // User/Movie.embedding and the rating model's User/Movie.ratingBias and .ratingFactors (removing them
 // from nodes the run does not cover, so that no node keeps a vector or a rating parameter of another
 // run). The run's rating offset and range are already on its ModelRun (merge_model_run). Readers see
-// the old run or the new one, never a mix.
+// the old run or the new one, never a mix. Every user's refresh stamp is cleared: whatever `movierec refresh`
+// wrote (fold-in lists and rating models) was under another run, or is replaced by the run's own values, so
+// refresh judges every user afresh against the run (read_changed_users).
 // Parameters: $runId (STRING)
 //   :param runId => 'example'
 MATCH (new:ModelRun {runId: $runId})
@@ -13,6 +15,9 @@ WHERE old.runId <> $runId
 SET old.active = false
 SET new.active = true
 RETURN collect(old.runId) AS previous;
+MATCH (u:User)
+WHERE u.refreshedRunId IS NOT NULL
+REMOVE u.refreshedAt, u.refreshedRunId, u.refreshedVersion;
 MATCH (u:User)
 WHERE (u.embedding IS NOT NULL OR u.ratingBias IS NOT NULL OR u.ratingFactors IS NOT NULL)
   AND coalesce(u.stagedRunId, '') <> $runId

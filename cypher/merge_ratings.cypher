@@ -8,7 +8,8 @@
 // A user with no RATED yet gets plain CREATEs (a fresh load: nothing to match); for a user already holding
 // ratings, only the ratings that are new or differ go through MERGE + SET. Idempotent either way.
 // u.ratingsChangedAt (INTEGER, epoch milliseconds: timestamp()) is set on every user of whom a rating is created
-// or changed here, and left alone when the row repeats what is stored; `movierec refresh` reads it.
+// or changed here, and left alone when the row repeats what is stored; `movierec refresh` reads it, and
+// u.ratingsVersion (INTEGER), counted up under the same lock: refresh compares it with the version it last read.
 // Users and movies must exist (merge_users, merge_movies run first).
 // Parameters: $rows, a list of {userId: INTEGER, movieIds: LIST<INTEGER>, ratings: LIST<FLOAT>,
 //   ts: LIST<INTEGER> (epoch seconds)}, the three lists of equal length, at most one row per user.
@@ -28,7 +29,8 @@ CALL (u, row, seen) {
   RETURN collect(i) AS differing
 }
 WITH u, row, seen, CASE WHEN seen THEN differing ELSE range(0, size(row.movieIds) - 1) END AS todo
-SET u.ratingsChangedAt = CASE WHEN size(todo) > 0 THEN timestamp() ELSE u.ratingsChangedAt END
+SET u.ratingsChangedAt = CASE WHEN size(todo) > 0 THEN timestamp() ELSE u.ratingsChangedAt END,
+    u.ratingsVersion = CASE WHEN size(todo) > 0 THEN coalesce(u.ratingsVersion, 0) + 1 ELSE u.ratingsVersion END
 WITH u, row, seen, todo
 UNWIND todo AS i
 WITH u, seen, row.movieIds[i] AS movieId, row.ratings[i] AS rating, datetime({epochSeconds: row.ts[i]}) AS ts

@@ -2,9 +2,11 @@
 // Answers: what would a user rate each of these movies? The ACTIVE model run's rating model, in pure
 // Cypher, for any (user, movie) pair, not only the recommended ones: the run's ratingOffset + the user's
 // ratingBias + the movie's ratingBias + the dot product of their ratingFactors, clamped to the run's
-// [ratingMin, ratingMax]: the predicted rating `movierec score` gives (Python) for the same pair.
+// [ratingMin, ratingMax]: the predicted rating `movierec score` gives (Python) for the same pair. A user
+// `movierec refresh` rewrote carries a fold-in rating model fitted on their current ratings instead (new
+// users included), so for them the answer follows their latest ratings rather than the run directory's.
 // One row per entry of $movieIds, in their order. predictedRating is null, not left out, when the
-// active run does not cover the user or the movie (not in the data it was trained on, e.g. added
+// active run does not cover the user or the movie (not in the data it was trained on and not refreshed
 // since), when either is not in the graph (then title is null too) or when no run is active.
 // Parameters:
 //   $userId   (INTEGER)        the user's userId

@@ -1,7 +1,8 @@
 // movierec: read changed among users
 // Answers: which of these users does `movierec refresh --users` rewrite? The rule of read_changed_users
-// (ratings at or after the last read of the user's ratings for the active run, ratingsChangedAt, or no
-// RECOMMENDED at all), for the given users only; users without ratings and unknown ids are left out.
+// (no RECOMMENDED of the active run, a new ratingsVersion since their last refresh, ratingsChangedAt or a rating
+// timestamp since the run's data was read), for the given users only; users without ratings and unknown ids are
+// left out.
 // Parameters: $userIds (LIST<INTEGER>)
 //   :param userIds => [1, 2, 3]
 MATCH (run:ModelRun {active: true})
@@ -9,9 +10,11 @@ WITH run, coalesce(run.ratingsReadAt, run.createdAt) AS readAt
 UNWIND $userIds AS userId
 MATCH (u:User {userId: userId})
 WHERE EXISTS { (u)-[:RATED]->() }
-WITH run, u, CASE WHEN u.refreshedRunId = run.runId THEN u.refreshedAt ELSE readAt END AS since
+WITH run, readAt, u, coalesce(u.refreshedRunId = run.runId, false) AS refreshed
+WITH run, readAt, u, refreshed, CASE WHEN refreshed THEN u.refreshedAt ELSE readAt END AS since
 WHERE NOT EXISTS { (u)-[:RECOMMENDED {runId: run.runId}]->() }
-   OR coalesce(u.ratingsChangedAt, -1) >= since.epochMillis
+   OR (refreshed AND coalesce(u.ratingsVersion, 0) <> coalesce(u.refreshedVersion, 0))
+   OR (NOT refreshed AND coalesce(u.ratingsChangedAt, -1) >= readAt.epochMillis)
    OR EXISTS { (u)-[r:RATED]->() WHERE r.timestamp >= since }
 RETURN u.userId AS userId
 ORDER BY userId

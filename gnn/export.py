@@ -61,6 +61,8 @@ class ExportStats:
         movies (int): Movie nodes exported.
         seconds (float): Wall time of the rating stream (query + decoding + arrays).
         total_seconds (float): Wall time of the whole export (nodes, ratings, tensors).
+        read_at (str, optional): The server's time when the export began (ISO 8601): ratings newer than it are
+            not in the run (``ModelRun.ratingsReadAt``, what ``movierec refresh`` compares with).
     """
 
     edges: int
@@ -68,6 +70,7 @@ class ExportStats:
     movies: int
     seconds: float
     total_seconds: float
+    read_at: str | None = None
 
     @property
     def edges_per_second(self) -> float:
@@ -103,6 +106,7 @@ def export_graph(
     where = where or SubgraphFilter()
     params = where.params()
     start = time.perf_counter()
+    read_at = graph.read(cypher.load("read_server_time"))[0]["now"].iso_format()
     genres = [r["name"] for r in graph.read(cypher.load("export_genres"))]
 
     user_ids = array("q")
@@ -163,7 +167,7 @@ def export_graph(
     )
     stats = ExportStats(
         edges=len(label), users=len(user_ids), movies=len(movie_ids), seconds=seconds,
-        total_seconds=time.perf_counter() - start,
+        total_seconds=time.perf_counter() - start, read_at=read_at,
     )
     logger.info("exported %s ratings in %.2f s (%.0f edges/s)", stats.edges, stats.seconds, stats.edges_per_second)
     return data, stats

@@ -54,11 +54,13 @@ class UserRatings:
         user_id (int): The ``userId``.
         movie_ids (list[int]): ``movieId`` of each rating.
         ratings (list[float]): The ratings, in the same order.
+        version (int): ``User.ratingsVersion`` when the ratings were read (refresh records it).
     """
 
     user_id: int
     movie_ids: list[int]
     ratings: list[float]
+    version: int = 0
 
 
 @dataclass

@@ -122,13 +122,14 @@ def changed_users(graph: Graph, user_ids: list[int] | None = None) -> list[int]:
 def read_ratings(graph: Graph, user_ids: list[int]) -> tuple[list[UserRatings], Any]:
     """The users' current ratings (known users only, in ``user_ids`` order) and the server time of the read."""
     records = graph.read(cypher.load("read_user_ratings"), userIds=user_ids)
-    users = [UserRatings(r["userId"], list(r["movieIds"]), [float(x) for x in r["ratings"]]) for r in records]
+    users = [UserRatings(r["userId"], list(r["movieIds"]), [float(x) for x in r["ratings"]], int(r["version"]))
+             for r in records]
     return users, (records[0]["readAt"] if records else None)
 
 
 def refresh(graph: Graph, active: ActiveFoldIn | None = None, user_ids: list[int] | None = None,
             k: int | None = None, batch_size: int = DEFAULT_REFRESH_BATCH,
-            progress: ProgressFactory | None = None) -> RefreshResult:
+            progress: ProgressFactory | None = None, force: bool = False) -> RefreshResult:
     """Rewrite the recommendations of every changed user (or of the changed ones among ``user_ids``).
 
     Args:
@@ -138,6 +139,7 @@ def refresh(graph: Graph, active: ActiveFoldIn | None = None, user_ids: list[int
         k (int, optional): Recommendations per user. (default: as many as the active run's writeback wrote)
         batch_size (int): Users per transaction. (default: ``200``)
         progress (ProgressFactory, optional): Makes the progress bar.
+        force (bool): Rewrite every one of ``user_ids`` (those in the graph), changed or not. (default: ``False``)
 
     Raises:
         NotFoundError: No active run, or its folder is gone.
@@ -148,7 +150,7 @@ def refresh(graph: Graph, active: ActiveFoldIn | None = None, user_ids: list[int
     seconds = {"finding": 0.0, "reading": 0.0, "scoring": 0.0, "writing": 0.0}
     result = RefreshResult(run_id=fold.run.run_id, seconds=seconds)
     t0 = time.perf_counter()
-    todo = changed_users(graph, user_ids)
+    todo = sorted(set(user_ids)) if force and user_ids is not None else changed_users(graph, user_ids)
     seconds["finding"] = time.perf_counter() - t0
     known = set(fold.run.user_ids)
     phases = Phases(progress)
@@ -189,17 +191,20 @@ def refresh_users(graph: Graph, fold: FoldIn, exclude: Tensor, user_ids: list[in
     recs = fold.recommend(users, k=k, exclude=exclude)
     t2 = time.perf_counter()
     if recs:
+        versions = {u.user_id: u.version for u in users}
         graph.write(cypher.load("refresh_recommendations"), runId=fold.run.run_id, readAt=read_at,
-                    rows=[recommendation_row(r) for r in recs])
+                    rows=[recommendation_row(r, versions[r.user_id]) for r in recs])
     if seconds is not None:
         for name, spent in (("reading", t1 - t0), ("scoring", t2 - t1), ("writing", time.perf_counter() - t2)):
             seconds[name] = seconds.get(name, 0.0) + spent
     return recs
 
 
-def recommendation_row(recs: FreshRecommendations) -> dict[str, Any]:
-    """``{userId, recs: [{movieId, score, predictedRating, rank}]}``, what the refresh query writes."""
-    return {"userId": recs.user_id, "ratingBias": recs.rating_bias, "ratingFactors": recs.rating_factors, "recs": [
+def recommendation_row(recs: FreshRecommendations, version: int = 0) -> dict[str, Any]:
+    """``{userId, version, ratingBias, ratingFactors, recs: [{movieId, score, predictedRating, rank}]}``, what the
+    refresh query writes (``version``: the user's ``ratingsVersion`` as read with the ratings)."""
+    return {"userId": recs.user_id, "version": version, "ratingBias": recs.rating_bias,
+            "ratingFactors": recs.rating_factors, "recs": [
         {"movieId": m, "score": s, "predictedRating": p, "rank": i + 1}
         for i, (m, s, p) in enumerate(zip(recs.movie_ids, recs.scores, recs.predicted_ratings, strict=True))]}
 

@@ -91,7 +91,8 @@ def train_run(
         "where": (where or SubgraphFilter()).to_dict(),
         "export": None if export_stats is None else {
             "edges": export_stats.edges, "users": export_stats.users, "movies": export_stats.movies,
-            "seconds": export_stats.seconds, "edges_per_second": export_stats.edges_per_second},
+            "seconds": export_stats.seconds, "edges_per_second": export_stats.edges_per_second,
+            "read_at": export_stats.read_at},
         "split_sizes": split.sizes(),
         "rating_range": list(result.rating_range),
         "num_users": data[USER].num_nodes,

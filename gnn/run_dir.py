@@ -64,6 +64,8 @@ class TrainedRun:
         user_embedding (torch.Tensor): ``[U, d]`` final user embeddings.
         movie_embedding (torch.Tensor): ``[M, d]`` final movie embeddings.
         extra (dict[str, Any]): Model facts needed to rebuild it (e.g. sage's rating levels).
+        ratings_read_at (str, optional): When the export it was trained on began (server time, ISO 8601); ``None``
+            for a run trained from a file or saved before it was recorded.
     """
 
     run_id: str
@@ -79,6 +81,7 @@ class TrainedRun:
     user_embedding: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 0), repr=False)
     movie_embedding: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 0), repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
+    ratings_read_at: str | None = None
 
     def embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Final node embeddings ``[U, d]``, ``[M, d]`` (float32), row ``i`` ↔ ``user_ids[i]`` / ``movie_ids[i]``."""
@@ -178,6 +181,7 @@ def load_run(path: str | Path) -> TrainedRun:
             user_embedding=embeddings["user"].float(),
             movie_embedding=embeddings["movie"].float(),
             extra=dict(meta.get("extra") or {}),
+            ratings_read_at=(meta.get("export") or {}).get("read_at"),
         )
     except (OSError, KeyError, TypeError, ValueError, RuntimeError) as e:
         raise NotFoundError(f"{path} is not a readable run directory: {e}") from e

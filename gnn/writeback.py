@@ -205,7 +205,9 @@ def write_back(
         if result.skipped_user_ids or result.skipped_movie_ids:
             logger.warning("run %s: %s users and %s movies are not in the graph; skipped",
                            run.run_id, result.skipped_user_ids, result.skipped_movie_ids)
-        ratings_read_at = graph.read(cypher.load("read_server_time"))[0]["now"]
+        # the ratings the run's scores reflect: those of its export (else those read now, for a run from a file)
+        ratings_read_at = getattr(run, "ratings_read_at", None) or graph.read(
+            cypher.load("read_server_time"))[0]["now"].iso_format()
         rated = rated_index(run, read_rated_pairs(graph))
         done = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
 

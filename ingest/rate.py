@@ -66,7 +66,7 @@ def check_id(column: str, value: int | str) -> int:
         value (int | str): The id, e.g. ``1`` or ``"1"``.
 
     Raises:
-        IngestError: ``value`` is not an integer, or not positive.
+        IngestError: ``value`` is not an integer, not positive, or past Neo4j's 64-bit integers.
     """
     if isinstance(value, str):
         try:
@@ -75,6 +75,8 @@ def check_id(column: str, value: int | str) -> int:
             raise IngestError(f"{column} {value!r} is not an integer") from None
     if value < 1:
         raise IngestError(f"{column} {value} is not positive")
+    if value >= 2**63:
+        raise IngestError(f"{column} {value} is too large (Neo4j integers stop at 2^63 - 1)")
     return value
 
 

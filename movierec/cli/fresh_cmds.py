@@ -22,14 +22,19 @@ def _user_list(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     if value is None:
         return None
     try:
-        return [int(part) for part in value.split(",") if part.strip()]
+        ids = [int(part) for part in value.split(",") if part.strip()]
     except ValueError:
         raise click.BadParameter(f"{value!r} is not a comma-separated list of userIds") from None
+    if not ids or any(not 0 <= i < 2**63 for i in ids):
+        raise click.BadParameter(f"{value!r}: userIds are integers from 0 to 2^63 - 1")
+    return ids
 
 
 @click.command("refresh")
 @click.option("--users", "user_ids", callback=_user_list, metavar="ID,ID,...",
               help="Only these users (each still only if their ratings changed). [default: every changed user]")
+@click.option("--force", is_flag=True,
+              help="With --users: rewrite those users whether or not their ratings look changed.")
 @click.option("--k", type=click.IntRange(min=1),
               help="Recommendations per user. [default: as many as the active run's writeback wrote]")
 @click.option("--watch", type=click.FloatRange(min=0.1), metavar="SECONDS",
@@ -40,8 +45,8 @@ def _user_list(_ctx: click.Context, _param: click.Parameter, value: str | None) 
               help="Users per transaction.")
 @quiet_option
 @neo4j_options
-def refresh_cmd(user_ids: list[int] | None, k: int | None, watch: float | None, run_dir: Path | None, batch_size: int,
-                quiet: bool, settings: Neo4jSettings) -> None:
+def refresh_cmd(user_ids: list[int] | None, force: bool, k: int | None, watch: float | None, run_dir: Path | None,
+                batch_size: int, quiet: bool, settings: Neo4jSettings) -> None:
     """Rewrite RECOMMENDED for every user whose ratings changed since the active run read them, and for
     every user with ratings but no recommendations, by fold-in scoring under the active run (no retraining).
 
@@ -53,12 +58,14 @@ def refresh_cmd(user_ids: list[int] | None, k: int | None, watch: float | None, 
 
         movierec rate --user 9999 --movie 1 --rating 5 && movierec refresh
     """
+    if force and user_ids is None:
+        raise click.UsageError("--force rewrites the users named by --users: give --users ID,ID,...")
     with connect(settings) as graph:
         active = ActiveFoldIn(graph, run_dir)
         try:
             while True:
                 result = refresh(graph, active, user_ids=user_ids, k=k, batch_size=batch_size,
-                                 progress=progress_bars(quiet, unit=" users"))
+                                 progress=progress_bars(quiet, unit=" users"), force=force)
                 if result.users or watch is None:
                     seconds = result.seconds or {}
                     click.echo(f"refreshed {result.users} users ({result.new_users} new to the run, "

@@ -131,7 +131,8 @@ def _in_cypher(pair: Any) -> str:
     if pair.cypher_rating is None:
         return "Cypher predict_rating: none, the graph holds no rating model for this pair: write the run back again"
     if abs(pair.cypher_rating - pair.predicted_rating) > RATING_TOLERANCE:
-        return f"Cypher predict_rating: {pair.cypher_rating:.4f}, differs: write the run back again"
+        return (f"Cypher predict_rating: {pair.cypher_rating:.4f}, differs: the graph holds the user's fold-in rating "
+                "model (`movierec refresh`, from their current ratings) or an older writeback of this run")
     return f"Cypher predict_rating: {pair.cypher_rating:.4f}"
 
 

@@ -187,3 +187,61 @@ with connect(Neo4jSettings.resolve()) as graph:
         graph.write('''{RATE}''', userId=user, movieId=movie, rating=random.choice([1.0, 3.0, 5.0]))
         time.sleep(0.01)
 """
+
+
+def test_a_write_in_flight_during_the_read_is_caught_by_the_ratings_version(
+    graph: Graph, written: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An ingest transaction that began before refresh read the user and commits after it stamps times older than
+    the read (timestamp() is the statement's start): the version it counts up is what gives it away."""
+    refresh(graph, user_ids=[3], force=True)
+    assert changed_users(graph) == []
+    original = FoldIn.recommend
+
+    def recommend_then_commit_an_older_write(self: FoldIn, *args: Any, **kwargs: Any) -> Any:
+        out = original(self, *args, **kwargs)
+        graph.write("MATCH (u:User {userId: 3}), (m:Movie {movieId: $m}) MERGE (u)-[r:RATED]->(m) "
+                    "SET r.rating = 1.0, r.timestamp = datetime('2001-01-01T00:00:00Z'), "
+                    "u.ratingsChangedAt = u.refreshedAt.epochMillis - 60000, "
+                    "u.ratingsVersion = coalesce(u.ratingsVersion, 0) + 1", m=list(HORROR)[5])
+        return out
+
+    monkeypatch.setattr(refresh_module.FoldIn, "recommend", recommend_then_commit_an_older_write)
+    assert refresh(graph, user_ids=[3], force=True).users == 1
+    monkeypatch.setattr(refresh_module.FoldIn, "recommend", original)
+    assert changed_users(graph) == [3]
+    refresh(graph)
+    assert list(HORROR)[5] not in recommended(graph, 3) and changed_users(graph) == []
+
+
+def test_force_rewrites_named_users_and_a_rewritten_run_clears_refresh_stamps(
+    graph: Graph, neo4j_env: dict[str, str], written: Path, tmp_path: Path
+) -> None:
+    assert "refreshed 2 users" in CliRunner().invoke(cli, ["refresh", "--users", "4,5", "--force", "-q"],
+                                                     env=neo4j_env).output
+    assert CliRunner().invoke(cli, ["refresh", "--force"], env=neo4j_env).exit_code == 2
+    graph.write(RATE, userId=99, movieId=list(HORROR)[0], rating=5.0)
+    refresh(graph)
+    assert graph.read("MATCH (u:User {userId: 99}) RETURN u.ratingBias IS NOT NULL AS b")[0]["b"]
+    # writing the active run back again puts its own rating model back: user 99 (new to it) has none, and is due
+    run_dir = next((tmp_path / "runs").iterdir())
+    again = CliRunner().invoke(cli, ["writeback", str(run_dir), "-q"], env=neo4j_env)
+    assert again.exit_code == 0, again.output
+    assert graph.read("MATCH (u:User {userId: 99}) RETURN u.ratingBias IS NULL AS b")[0]["b"]
+    assert 99 in changed_users(graph)
+
+
+def test_a_rating_between_training_and_writeback_is_due_for_refresh(
+    graph: Graph, neo4j_env: dict[str, str], tmp_path: Path
+) -> None:
+    release = two_communities(tmp_path / "release")
+    runs = tmp_path / "runs"
+    for args in (["ingest", "--path", str(release), "-q"], ["train", "--runs-dir", str(runs), "-q"]):
+        result = CliRunner().invoke(cli, args, env=neo4j_env)
+        assert result.exit_code == 0, result.output
+    graph.write(RATE, userId=2, movieId=list(HORROR)[0], rating=5.0)  # after the export the run was trained on
+    result = CliRunner().invoke(cli, ["writeback", str(next(runs.iterdir())), "--k", str(K), "-q"], env=neo4j_env)
+    assert result.exit_code == 0, result.output
+    run = graph.read("MATCH (r:ModelRun {active: true}) RETURN r.ratingsReadAt < r.createdAt AS before")[0]
+    assert run["before"]  # the export's time, not the writeback's
+    assert changed_users(graph) == [2]

@@ -33,7 +33,7 @@ def _rated(graph: Graph, user: int, movie: int) -> list[dict[str, Any]]:
     return [dict(r) for r in graph.read(
         "MATCH (u:User {userId: $user})-[r:RATED]->(:Movie {movieId: $movie}) "
         "RETURN r.rating AS rating, r.timestamp.epochMillis AS ms, u.ratingsChangedAt AS changedAt, "
-        "valueType(u.ratingsChangedAt) AS changedAtType",
+        "valueType(u.ratingsChangedAt) AS changedAtType, u.ratingsVersion AS version",
         user=user, movie=movie,
     )]
 
@@ -110,7 +110,7 @@ def test_the_readmes_plain_cypher_rating_is_written_like_rate(graph: Graph, tmp_
         graph.write(query.group(1), userId=1001, movieId=1, rating=rating)
     rows = _rated(graph, 1001, 1)
     assert len(rows) == 1
-    assert (rows[0]["rating"], rows[0]["changedAtType"]) == (3.5, "INTEGER NOT NULL")
+    assert (rows[0]["rating"], rows[0]["changedAtType"], rows[0]["version"]) == (3.5, "INTEGER NOT NULL", 2)
     assert start <= rows[0]["ms"] == rows[0]["changedAt"]
 
 
