@@ -209,9 +209,16 @@ def recommendation_row(recs: FreshRecommendations, version: int = 0) -> dict[str
         for i, (m, s, p) in enumerate(zip(recs.movie_ids, recs.scores, recs.predicted_ratings, strict=True))]}
 
 
-def fresh_recommendations(graph: Graph, user_id: int, k: int = DEFAULT_K,
-                          active: ActiveFoldIn | None = None) -> tuple[str, FreshRecommendations]:
+def fresh_recommendations(graph: Graph, user_id: int, k: int = DEFAULT_K, active: ActiveFoldIn | None = None,
+                          genre: str | None = None) -> tuple[str, FreshRecommendations]:
     """One user's top-``k`` by fold-in scoring of their current ratings, without writing anything.
+
+    Args:
+        graph (Graph): The database.
+        user_id (int): The user's userId.
+        k (int): How many. (default: ``20``)
+        active (ActiveFoldIn, optional): The loaded active run.
+        genre (str, optional): Rank only the movies of this genre.
 
     Returns:
         tuple: The active run's id and the recommendations (popularity for a user without ratings).
@@ -224,10 +231,11 @@ def fresh_recommendations(graph: Graph, user_id: int, k: int = DEFAULT_K,
     users, _ = read_ratings(graph, [user_id])
     if not users:
         raise NotFoundError(f"no user with userId {user_id}")
+    if genre is not None:
+        in_genre = graph.read(cypher.load("read_genre_movies"), genre=genre)[0]["movieIds"]
+        _, known = positions(in_genre, fold.run.movie_ids)
+        exclude = exclude | ~torch.from_numpy(known)
     return fold.run.run_id, fold.recommend(users, k=k, exclude=exclude)[0]
-
-
-FRESH_GENRE_POOL = 500  # with a genre, the genre's best among this many fold-in picks
 
 
 def fresh_recommend(graph: Graph, user_id: int, k: int = 10, genre: str | None = None,
@@ -238,16 +246,11 @@ def fresh_recommend(graph: Graph, user_id: int, k: int = 10, genre: str | None =
         NotFoundError: No such user or genre, no active run, or its folder is gone.
     """
     check_genre(graph, genre)
-    run_id, recs = fresh_recommendations(graph, user_id, k=max(k, FRESH_GENRE_POOL) if genre else k, active=active)
+    run_id, recs = fresh_recommendations(graph, user_id, k=k, active=active, genre=genre)
     movies = {r["movieId"]: dict(r) for r in graph.read(cypher.load("read_movies"), movieIds=recs.movie_ids)}
-    rows: list[dict[str, Any]] = []
-    for movie_id, score, rating in zip(recs.movie_ids, recs.scores, recs.predicted_ratings, strict=True):
-        movie = movies.get(movie_id)
-        if movie is None or (genre is not None and genre not in movie["genres"]):
-            continue
-        rows.append({**movie, "rank": len(rows) + 1, "score": score, "predictedRating": rating})
-        if len(rows) == k:
-            break
+    rows = [{**movies[m], "rank": i + 1, "score": score, "predictedRating": rating}
+            for i, (m, score, rating) in enumerate(zip(recs.movie_ids, recs.scores, recs.predicted_ratings,
+                                                       strict=True)) if m in movies]
     note = (f"fold-in of {recs.known_ratings} ratings" if recs.known_ratings
             else "no ratings the run knows: its most popular movies")
     return Recommendations(user_id, "fresh", run_id=run_id, note=note, rows=rows)

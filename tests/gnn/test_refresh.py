@@ -7,6 +7,7 @@ pure-Cypher way the README documents.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
@@ -140,6 +141,8 @@ def test_recommend_fresh_answers_unknown_and_unrated_users(graph: Graph, neo4j_e
     genre = CliRunner().invoke(cli, ["recommend", "--user", "1", "--fresh", "--genre", "Horror", "--format", "json"],
                                env=neo4j_env)
     assert genre.exit_code == 0 and '"source": "fresh"' in genre.output
+    rows = json.loads(genre.output)["rows"]  # user 1 rated only cartoons: still K horror films, all of them
+    assert len(rows) == 6 and all("Horror" in r["genres"] for r in rows)
 
 
 def test_ratings_written_while_refresh_watches_are_never_lost(
