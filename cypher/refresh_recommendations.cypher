@@ -3,7 +3,7 @@
 // ratings), all in one transaction: a reader sees each user's old list or the new one, never a mix.
 // The user node is written first (refreshedAt, refreshedRunId), which locks it: two refreshes of one user
 // serialise instead of duplicating. The run node is write-locked first, so a switch to another run (which
-// writes it) is ordered with this transaction: nothing is written if $runId is no longer active. The user's
+// writes it) is ordered with this transaction: nothing is written (users = 0) if $runId is no longer active. The user's
 // folded-in rating model (ratingBias, ratingFactors) replaces theirs, so predict_rating answers for them too.
 // Parameters: $runId (STRING), $readAt (DATETIME, when the ratings were read),
 //   $rows (LIST of {userId: INTEGER, version: INTEGER, ratingBias: FLOAT, ratingFactors: LIST<FLOAT>,
@@ -23,8 +23,10 @@ CALL (u) {
   MATCH (u)-[old:RECOMMENDED {runId: $runId}]->()
   DELETE old
 }
-WITH u, row
-UNWIND row.recs AS rec
-WITH u, rec ORDER BY rec.movieId  // one lock order on the shared Movie nodes for concurrent batches
-MATCH (m:Movie {movieId: rec.movieId})
-CREATE (u)-[:RECOMMENDED {score: rec.score, predictedRating: rec.predictedRating, rank: rec.rank, runId: $runId}]->(m)
+CALL (u, row) {
+  UNWIND row.recs AS rec
+  WITH rec ORDER BY rec.movieId  // one lock order on the shared Movie nodes
+  MATCH (m:Movie {movieId: rec.movieId})
+  CREATE (u)-[:RECOMMENDED {score: rec.score, predictedRating: rec.predictedRating, rank: rec.rank, runId: $runId}]->(m)
+}
+RETURN count(u) AS users

@@ -49,6 +49,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_REFRESH_BATCH = 200  # users read, scored and rewritten per transaction
 
 
+class StaleRunError(NotFoundError):
+    """The run a refresh scored with is no longer the active one (another run was switched in meanwhile)."""
+
+
 @dataclass
 class RefreshResult:
     """What one refresh did.
@@ -184,6 +188,9 @@ def refresh_users(graph: Graph, fold: FoldIn, exclude: Tensor, user_ids: list[in
 
     Returns:
         list[FreshRecommendations]: What was written, per user.
+
+    Raises:
+        StaleRunError: Another run became active since ``fold`` was loaded; nothing was written.
     """
     t0 = time.perf_counter()
     users, read_at = read_ratings(graph, user_ids)
@@ -192,8 +199,11 @@ def refresh_users(graph: Graph, fold: FoldIn, exclude: Tensor, user_ids: list[in
     t2 = time.perf_counter()
     if recs:
         versions = {u.user_id: u.version for u in users}
-        graph.write(cypher.load("refresh_recommendations"), runId=fold.run.run_id, readAt=read_at,
-                    rows=[recommendation_row(r, versions[r.user_id]) for r in recs])
+        written = graph.write(cypher.load("refresh_recommendations"), runId=fold.run.run_id, readAt=read_at,
+                              rows=[recommendation_row(r, versions[r.user_id]) for r in recs])[0]["users"]
+        if written != len(recs):
+            raise StaleRunError(f"run {fold.run.run_id} stopped being the active run during the refresh; "
+                                f"nothing was written for this batch of {len(recs)} users: refresh again")
     if seconds is not None:
         for name, spent in (("reading", t1 - t0), ("scoring", t2 - t1), ("writing", time.perf_counter() - t2)):
             seconds[name] = seconds.get(name, 0.0) + spent

@@ -13,7 +13,7 @@ import click
 from movierec.cli.options import neo4j_options, progress_bars, quiet_option
 from movierec.core.db import connect
 from movierec.core.settings import Neo4jSettings
-from movierec.gnn.refresh import DEFAULT_REFRESH_BATCH, ActiveFoldIn, refresh
+from movierec.gnn.refresh import DEFAULT_REFRESH_BATCH, ActiveFoldIn, StaleRunError, refresh
 
 COMMANDS: list[click.Command] = []
 
@@ -64,8 +64,14 @@ def refresh_cmd(user_ids: list[int] | None, force: bool, k: int | None, watch: f
         active = ActiveFoldIn(graph, run_dir)
         try:
             while True:
-                result = refresh(graph, active, user_ids=user_ids, k=k, batch_size=batch_size,
-                                 progress=progress_bars(quiet, unit=" users"), force=force)
+                try:
+                    result = refresh(graph, active, user_ids=user_ids, k=k, batch_size=batch_size,
+                                     progress=progress_bars(quiet, unit=" users"), force=force)
+                except StaleRunError as e:
+                    if watch is None:
+                        raise
+                    click.echo(f"{e}: refreshing under the new run", err=True)  # the next round loads it
+                    continue
                 if result.users or watch is None:
                     seconds = result.seconds or {}
                     click.echo(f"refreshed {result.users} users ({result.new_users} new to the run, "

@@ -24,7 +24,7 @@ from movierec.cli import cli
 from movierec.core.db import Graph
 from movierec.gnn import refresh as refresh_module
 from movierec.gnn.foldin import FoldIn
-from movierec.gnn.refresh import changed_users, refresh
+from movierec.gnn.refresh import ActiveFoldIn, StaleRunError, changed_users, refresh, refresh_users
 from tests.fixtures import ANIMATION, HORROR, two_communities
 
 K = 4
@@ -248,3 +248,14 @@ def test_a_rating_between_training_and_writeback_is_due_for_refresh(
     run = graph.read("MATCH (r:ModelRun {active: true}) RETURN r.ratingsReadAt < r.createdAt AS before")[0]
     assert run["before"]  # the export's time, not the writeback's
     assert changed_users(graph) == [2]
+
+
+def test_a_refresh_under_a_run_that_was_switched_out_writes_nothing(graph: Graph, written: Path) -> None:
+    fold, exclude = ActiveFoldIn(graph).get()
+    before = recommended(graph, 5)
+    graph.write("MATCH (r:ModelRun {active: true}) SET r.active = false")  # as a switch to another run would
+    with pytest.raises(StaleRunError, match="stopped being the active run during the refresh; nothing was written"):
+        refresh_users(graph, fold, exclude, [5], K)
+    graph.write("MATCH (r:ModelRun) SET r.active = true")
+    assert recommended(graph, 5) == before
+    assert graph.read("MATCH (u:User {userId: 5}) RETURN u.refreshedAt IS NULL AS untouched")[0]["untouched"]
