@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-from movierec.gnn.ids import positions
+from movierec.gnn.ids import IdIndex
 from movierec.gnn.model import LinearScorer
 from movierec.gnn.run_dir import TrainedRun
 from movierec.gnn.scorers import GraphFilterScorer, History, ItemItemScorer, Scorer
@@ -97,6 +97,7 @@ class FoldIn:
         self.run = run
         self.prior_weight = prior_weight
         self.num_movies = len(run.movie_ids)
+        self.movie_index = IdIndex(run.movie_ids)  # sorted once: every request looks its movies up
         self.weighting = getattr(run.config, "weighting", "rating")
         self._popular: Tensor | None = None
 
@@ -107,7 +108,7 @@ class FoldIn:
         """
         counts = torch.tensor([len(u.movie_ids) for u in users], dtype=torch.long)
         flat = [m for u in users for m in u.movie_ids]
-        index, known = positions(self.run.movie_ids, flat)
+        index, known = self.movie_index.positions(flat)
         keep = torch.from_numpy(known)
         row_t = torch.repeat_interleave(torch.arange(len(users)), counts)[keep]
         movie_t = torch.from_numpy(index)[keep]

@@ -17,6 +17,28 @@ from collections.abc import Sequence
 import numpy as np
 
 
+class IdIndex:
+    """The ids of one node type, sorted once, for many :meth:`positions` lookups (a service's hot path).
+
+    Args:
+        known (Sequence[int] | np.ndarray): The Neo4j id of each tensor index (any order, no repeats).
+    """
+
+    def __init__(self, known: Sequence[int] | np.ndarray) -> None:
+        known = np.asarray(known, dtype=np.int64)
+        self.size = len(known)
+        self.order = np.argsort(known, kind="stable")
+        self.ranked = known[self.order]
+
+    def positions(self, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Index of each of ``ids``, and whether it is there (see :func:`positions`)."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if self.size == 0:
+            return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+        pos = np.minimum(np.searchsorted(self.ranked, ids), self.size - 1)
+        return self.order[pos], self.ranked[pos] == ids
+
+
 def positions(known: Sequence[int] | np.ndarray, ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Index of each of ``ids`` in ``known``, and whether it is there.
 
@@ -28,19 +50,4 @@ def positions(known: Sequence[int] | np.ndarray, ids: Sequence[int] | np.ndarray
         tuple[np.ndarray, np.ndarray]: ``int64`` indices (meaningless where not found) and a ``bool`` mask
         of the ids that are in ``known``.
     """
-    known = np.asarray(known, dtype=np.int64)
-    ids = np.asarray(ids, dtype=np.int64)
-    if len(known) == 0:
-        return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
-    order = np.argsort(known, kind="stable")
-    ranked = known[order]
-    pos = np.minimum(np.searchsorted(ranked, ids), len(ranked) - 1)
-    return order[pos], ranked[pos] == ids
-
-
-def first_missing(known: Sequence[int] | np.ndarray, ids: Sequence[int] | np.ndarray) -> int | None:
-    """The first of ``ids`` that is not in ``known``, or ``None`` when all are."""
-    _, found = positions(known, ids)
-    if found.all():
-        return None
-    return int(np.asarray(ids, dtype=np.int64)[np.flatnonzero(~found)[0]])
+    return IdIndex(known).positions(ids)

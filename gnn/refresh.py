@@ -10,7 +10,8 @@ header of ``cypher/read_changed_users.cypher``). Per batch of users it
 3. replaces their recommendations of the active run in **one** transaction
    (``cypher/refresh_recommendations.cypher``), stamping ``User.refreshedAt`` with the time of the read.
 
-A rating that lands after step 1 is newer than ``refreshedAt``, so the next refresh picks the user up again:
+A rating that lands after step 1 is newer than ``refreshedAt`` (and a write in flight during it counts up
+``User.ratingsVersion`` past the version read with the ratings), so the next refresh picks the user up again:
 nothing is lost, and a user's list is the old one or the new one, never a mix. Interrupting a refresh
 (Ctrl-C) loses only the batch in flight, which the next refresh redoes.
 
@@ -87,7 +88,6 @@ class ActiveFoldIn:
         self._fold: FoldIn | None = None
         self._exclude: Tensor | None = None
         self.recommended_k = DEFAULT_K  # the top-K the active run was written with
-
 
     def get(self) -> tuple[FoldIn, Tensor]:
         """The fold-in scorer of the active run and its ``[M]`` mask of movies not in the graph.
@@ -243,7 +243,7 @@ def fresh_recommendations(graph: Graph, user_id: int, k: int = DEFAULT_K, active
         raise NotFoundError(f"no user with userId {user_id}")
     if genre is not None:
         in_genre = graph.read(cypher.load("read_genre_movies"), genre=genre)[0]["movieIds"]
-        _, known = positions(in_genre, fold.run.movie_ids)
+        _, known = positions(in_genre, fold.run.movie_ids)  # once per request, sorting the genre's ids
         exclude = exclude | ~torch.from_numpy(known)
     return fold.run.run_id, fold.recommend(users, k=k, exclude=exclude)[0]
 

@@ -15,8 +15,9 @@ What lands in the graph (names in :mod:`movierec.core.schema`):
 * ``(:Movie)-[:SIMILAR {score, rank, runId}]->(:Movie)``: each movie's most similar movies by co-ratings, from the
   run's ``similar.pt`` (:mod:`movierec.gnn.similar_writeback`; none for older runs);
 * ``(:ModelRun {runId, model, createdAt, params, metrics, active, path, similarK, ratingOffset, ratingMin,
-  ratingMax})``, params and metrics as JSON strings, ``path`` the run's folder (so that ``movierec score`` can load
-  the model).
+  ratingMax, ratingsReadAt, recommendedK})``, params and metrics as JSON strings, ``path`` the run's folder (so that
+  ``movierec score`` can load the model), ``ratingsReadAt`` when its training data was exported (what
+  ``movierec refresh`` compares rating changes with) and ``recommendedK`` the ``k`` written.
 
 **Atomic from the reader's point of view.** Every query reads the run whose ModelRun is ``active``, and only its
 relationships (``RECOMMENDED`` / ``SIMILAR {runId: run.runId}``) and the node properties that switch with it. A
