@@ -2,10 +2,11 @@
 
 - **movierec writeback** (:func:`movierec.gnn.writeback.write_back`) of a freshly trained run
   (``lightgcn``, full-batch, ``--epochs`` epochs: the model's quality does not change the
-  write volume). Rows = RECOMMENDED relationships + embeddings; rows/s over the whole call
-  (scoring, staging, atomic switch, vector indexes, cleanup) and over its writing phase.
-- **plain UNWIND writes** (the peer): the same rows (read back from the graph) written with
-  one ``UNWIND $rows ... CREATE`` / ``SET`` per batch of 10,000 / 2,000, no staging, no run
+  write volume). Rows = RECOMMENDED + SIMILAR relationships + embeddings (every row the call
+  writes); rows/s over the whole call (scoring, staging, atomic switch, vector indexes, cleanup)
+  and over its writing phase.
+- **plain UNWIND writes** (the peer): the same rows (RECOMMENDED, SIMILAR and embeddings, read back
+  from the graph) written with one ``UNWIND $rows ... CREATE`` / ``SET`` per batch of 10,000 / 2,000, no staging, no run
   tagging, no switch, no index; removed again afterwards.
 
 The issue's target compares writeback rows/s with the ingest's ratings/s: the ingest figure
@@ -66,8 +67,9 @@ def child_writeback(uri: str, run_path: str) -> dict[str, Any]:
         result = write_back(graph, run, k=K)
         seconds = time.perf_counter() - started
     return {"seconds": seconds, "users": result.users, "recommendations": result.recommendations,
-            "embeddings": result.embeddings, "dimensions": result.dimensions, "scoring_s": result.scoring_s,
-            "writing_s": result.writing_s, "total_s": result.total_s, "deleted": result.deleted}
+            "embeddings": result.embeddings, "similar": result.similar, "dimensions": result.dimensions,
+            "scoring_s": result.scoring_s, "writing_s": result.writing_s, "total_s": result.total_s,
+            "deleted": result.deleted, "steps": result.step_seconds}
 
 
 def child_peer(uri: str, run_path: str) -> dict[str, Any]:
@@ -78,6 +80,7 @@ def child_peer(uri: str, run_path: str) -> dict[str, Any]:
     user_emb, movie_emb = run.embeddings()
     with _connect(uri) as graph:
         rows = [dict(r) for r in graph.stream(bench_cypher.load("read_recommendations"), runId=run.run_id)]
+        similar = [dict(r) for r in graph.stream(bench_cypher.load("read_similar"), runId=run.run_id)]
         users = [{"id": uid, "e": user_emb[i].tolist()} for i, uid in enumerate(run.user_ids)]
         movies = [{"id": mid, "e": movie_emb[i].tolist()} for i, mid in enumerate(run.movie_ids)]
         started = time.perf_counter()
@@ -85,10 +88,12 @@ def child_peer(uri: str, run_path: str) -> dict[str, Any]:
         graph.write_batches(bench_cypher.load("peer_write_movie_embeddings"), movies,
                             batch_size=PEER_EMBEDDING_BATCH)
         graph.write_batches(bench_cypher.load("peer_write_recommendations"), rows, batch_size=PEER_BATCH)
+        graph.write_batches(bench_cypher.load("peer_write_similar"), similar, batch_size=PEER_BATCH)
         seconds = time.perf_counter() - started
         graph.run_autocommit(bench_cypher.load("peer_cleanup"), batch=PEER_BATCH)
         graph.run_autocommit(bench_cypher.load("peer_cleanup_embeddings"), batch=PEER_BATCH)
-    return {"seconds": seconds, "recommendations": len(rows), "embeddings": len(users) + len(movies)}
+    return {"seconds": seconds, "recommendations": len(rows), "similar": len(similar),
+            "embeddings": len(users) + len(movies)}
 
 
 def run(ctx: Context) -> StageResult:
@@ -100,8 +105,8 @@ def run(ctx: Context) -> StageResult:
     ours = run_in_child("bench.writeback:child_writeback", {"uri": settings.uri, "run_path": trained["path"]},
                         env=env)
     peer = run_in_child("bench.writeback:child_peer", {"uri": settings.uri, "run_path": trained["path"]}, env=env)
-    rows_ours = ours["recommendations"] + ours["embeddings"]
-    rows_peer = peer["recommendations"] + peer["embeddings"]
+    rows_ours = ours["recommendations"] + ours["similar"] + ours["embeddings"]
+    rows_peer = peer["recommendations"] + peer["similar"] + peer["embeddings"]
     result = StageResult(
         stage="writeback", dataset=ctx.dataset.name, ratings=ctx.dataset.ratings, primary="rows/s",
         units={"rows/s": "", "seconds": "s", "writing rows/s": "", "rows": "", "peak RSS": "MiB"},
@@ -117,10 +122,10 @@ def run(ctx: Context) -> StageResult:
         figures={"rows/s": rows_ours / ours["total_s"], "seconds": ours["total_s"],
                  "writing rows/s": rows_ours / ours["writing_s"] if ours["writing_s"] else None,
                  "rows": rows_ours, "peak RSS": ours["peak_rss_mib"]},
-        note=(f"{ours['users']:,} users x {K} = {ours['recommendations']:,} RECOMMENDED + {ours['embeddings']:,} "
-              f"embeddings ({ours['dimensions']} dims); scoring {ours['scoring_s']:.2f} s, writing "
-              f"{ours['writing_s']:.2f} s, the rest (reads, switch, index, cleanup) "
-              f"{ours['total_s'] - ours['scoring_s'] - ours['writing_s']:.2f} s"),
+        note=(f"{ours['users']:,} users x {K} = {ours['recommendations']:,} RECOMMENDED + "
+              f"{ours['similar']:,} SIMILAR + {ours['embeddings']:,} embeddings ({ours['dimensions']} dims); "
+              f"scoring {ours['scoring_s']:.2f} s; "
+              + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in ours["steps"].items())),
     ))
     ingest_rate = ctx.state.get("ingest_ratings_per_s")
     if ingest_rate is None:

@@ -1,11 +1,13 @@
 // movierec: write recommendations
 // Writes a run's top-K recommendations, one row per user: first deletes any of that user's
 // RECOMMENDED relationships of the same run (so a rerun after a crash rewrites, never duplicates),
-// then creates the new ones. Relationships of other runs (the active one) are not touched.
+// then creates the new ones, rank i + 1 for the i-th entry. Relationships of other runs (the active one)
+// are not touched. Rows are columns (three equal-length lists), not a map per recommendation: less to pack.
 // Parameters: $runId (STRING),
-//   $rows (LIST of {userId: INTEGER, recs: LIST of {movieId, score, predictedRating, rank}})
+//   $rows (LIST of {userId: INTEGER, movieIds: LIST<INTEGER>, scores: LIST<FLOAT>, ratings: LIST<FLOAT>},
+//   best first; ratings are the predicted ratings)
 //   :param runId => 'example'
-//   :param rows => [{userId: 1, recs: [{movieId: 2, score: 0.9, predictedRating: 4.5, rank: 1}]}]
+//   :param rows => [{userId: 1, movieIds: [2, 3], scores: [0.9, 0.8], ratings: [4.5, 4.0]}]
 UNWIND $rows AS row
 MATCH (u:User {userId: row.userId})
 CALL (u) {
@@ -13,7 +15,8 @@ CALL (u) {
   DELETE old
 }
 WITH u, row
-UNWIND row.recs AS rec
-WITH u, rec ORDER BY rec.movieId  // one lock order on the shared Movie nodes for concurrent batches
-MATCH (m:Movie {movieId: rec.movieId})
-CREATE (u)-[:RECOMMENDED {score: rec.score, predictedRating: rec.predictedRating, rank: rec.rank, runId: $runId}]->(m)
+UNWIND range(0, size(row.movieIds) - 1) AS i
+WITH u, row.movieIds[i] AS movieId, row.scores[i] AS score, row.ratings[i] AS rating, i + 1 AS rank
+ORDER BY movieId  // one lock order on the shared Movie nodes for concurrent batches
+MATCH (m:Movie {movieId: movieId})
+CREATE (u)-[:RECOMMENDED {score: score, predictedRating: rating, rank: rank, runId: $runId}]->(m)

@@ -92,6 +92,18 @@ class TrainedRun:
         """Ranking scores ``[len(user_index), M]`` of every movie (higher = better; ``-inf``: never recommended)."""
         return self.rank_scorer.scores(user_index.long())
 
+    def ranked_movies(self) -> torch.Tensor | None:
+        """The movie indices the ranker scores (``None``: all); the others always score ``-inf``."""
+        items = getattr(self.rank_scorer, "items", None)
+        return None if items is None else items.long()
+
+    def score_ranked(self, user_index: torch.Tensor) -> torch.Tensor:
+        """Ranking scores ``[len(user_index), len(ranked_movies())]`` of the ranked movies only."""
+        scorer = self.rank_scorer
+        if not hasattr(scorer, "item_scores"):
+            return self.score(user_index)
+        return scorer.item_scores(user_index.long())
+
     @torch.no_grad()
     def predict_rating(self, user_index: torch.Tensor, movie_index: torch.Tensor) -> torch.Tensor:
         """Predicted rating of each (user, movie) pair, clamped to the training rating range."""

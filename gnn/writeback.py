@@ -61,7 +61,6 @@ import json
 import logging
 import time
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,7 +68,6 @@ from typing import Any
 import torch
 from neo4j import ManagedTransaction
 from neo4j.exceptions import DriverError, Neo4jError
-from torch import Tensor
 
 from movierec import cypher
 from movierec.core.db import Graph
@@ -78,7 +76,7 @@ from movierec.core.progress import Phases, ProgressFactory
 from movierec.cypher.queries import read_rated_pairs
 from movierec.gnn.similar_writeback import delete_stale_similar, run_similar, write_similar
 from movierec.gnn.staging import checked_embeddings, checked_rating_model, stage_nodes
-from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K, ScoringRun, rated_index, top_k
+from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K, ScoringRun, rated_index, score_users
 from movierec.gnn.vector_index import ensure_vector_indexes
 
 logger = logging.getLogger(__name__)
@@ -107,7 +105,7 @@ class WritebackResult:
         skipped_user_ids (int): Users of the run that are not in the graph.
         skipped_movie_ids (int): Movies of the run that are not in the graph.
         scoring_s (float): Seconds spent scoring and picking the top-K.
-        writing_s (float): Seconds spent writing embeddings and recommendations.
+        writing_s (float): Seconds spent writing embeddings, recommendations and similar movies.
         total_s (float): Seconds for the whole writeback.
         step_seconds (dict[str, float]): Seconds per step (reading the graph, staging embeddings, ...).
     """
@@ -132,7 +130,7 @@ class WritebackResult:
     @property
     def rows_per_s(self) -> float:
         """Rows written (relationships + embeddings) per second of writing."""
-        rows = self.recommendations + self.embeddings
+        rows = self.recommendations + self.similar + self.embeddings
         return rows / self.writing_s if self.writing_s > 0 else 0.0
 
 
@@ -157,7 +155,8 @@ def write_back(
         k (int): Recommendations per user. (default: ``20``)
         batch_size (int): Users per write transaction. (default: ``200``)
         embedding_batch_size (int): Nodes per embedding write transaction. (default: ``2000``)
-        chunk_size (int): Users scored at once (bounds memory). (default: ``1024``)
+        chunk_size (int): Most users scored at once (scores held are also capped, ``topk.SCORE_BUDGET``).
+            (default: ``8192``)
         delete_batch_size (int): Relationships per transaction when deleting the old run's.
             (default: ``10000``)
         progress (ProgressFactory, optional): Makes one progress bar per phase. (default: none)
@@ -226,26 +225,28 @@ def write_back(
         result.embeddings = stage_nodes(graph, run, user_emb, movie_emb, rating, user_in_graph, movie_in_graph,
                                         embedding_batch_size, phases, workers)
 
-        step = steps.start("writing recommendations")
+        step = steps.start("scoring")
         todo = torch.tensor(
             [i for i, uid in enumerate(run.user_ids) if bool(user_in_graph[i]) and uid not in done], dtype=torch.long
         )
         result.resumed_users = len(done)
         if done:
             logger.info("run %s: resuming, %s users already written", run.run_id, len(done))
-        phases.start("recommendations", len(todo) * min(k, len(run.movie_ids)))
-        scoring = [0.0]
+        scoring_started = time.perf_counter()
+        ranked = score_users(run, rated, k, todo, ~movie_in_graph, chunk_size, phases)
+        result.scoring_s = time.perf_counter() - scoring_started
+
+        step = steps.start("writing recommendations")
+        phases.start("recommendations", ranked.count())
         counter = _RowCounter(phases)
-        rows = _recommendation_rows(run, rated, k, todo, ~movie_in_graph, chunk_size, scoring, counter)
-        graph.write_batches(cypher.load("write_recommendations"), rows, batch_size=batch_size,
+        graph.write_batches(cypher.load("write_recommendations"), ranked.rows(counter.produced), batch_size=batch_size,
                             on_batch=counter.batch, workers=workers, runId=run.run_id)
         result.recommendations = counter.rows
-        result.scoring_s = scoring[0]
-        result.writing_s = time.perf_counter() - write_started - result.scoring_s
 
         if similar is not None:
             step = steps.start("writing similar movies")
             result.similar = write_similar(graph, run, similar, movie_in_graph, phases=phases)
+        result.writing_s = time.perf_counter() - write_started - result.scoring_s
 
         step = steps.start("checking completeness")
         written = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
@@ -321,42 +322,6 @@ class _RowCounter:
         rows = sum(self.pending.popleft() for _ in range(users))
         self.rows += rows
         self.phases.advance(rows)
-
-
-def _recommendation_rows(
-    run: ScoringRun, rated: tuple[Tensor, Tensor], k: int, users: Tensor, exclude: Tensor, chunk_size: int,
-    scoring: list[float], counter: _RowCounter,
-) -> Iterator[dict[str, Any]]:
-    """One row per user, ``{userId, recs: [{movieId, score, predictedRating, rank}]}``, chunk by chunk.
-
-    Adds the seconds spent scoring to ``scoring[0]``.
-    """
-    if len(users) == 0:
-        return
-    chunks = top_k(run, rated, k, user_index=users, exclude_movies=exclude, chunk_size=chunk_size)
-    while True:
-        t0 = time.perf_counter()
-        chunk = next(chunks, None)
-        if chunk is None:
-            return
-        valid = torch.isfinite(chunk.scores)
-        flat_users = chunk.users.repeat_interleave(chunk.movies.shape[1])
-        with torch.no_grad():
-            predicted = run.predict_rating(flat_users, chunk.movies.flatten()).float().view_as(chunk.scores)
-        user_ids = [run.user_ids[i] for i in chunk.users.tolist()]
-        movie_ids = chunk.movies.tolist()
-        scores = chunk.scores.tolist()
-        ratings = predicted.tolist()
-        valid_l = valid.tolist()
-        scoring[0] += time.perf_counter() - t0
-        for row, uid in enumerate(user_ids):
-            recs = [
-                {"movieId": run.movie_ids[movie_ids[row][j]], "score": scores[row][j],
-                 "predictedRating": ratings[row][j], "rank": j + 1}
-                for j in range(len(movie_ids[row])) if valid_l[row][j]
-            ]
-            counter.produced(uid, len(recs))
-            yield {"userId": uid, "recs": recs}
 
 
 def _params(config: Any) -> Any:

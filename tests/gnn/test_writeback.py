@@ -183,10 +183,12 @@ def test_write_back_writes_each_users_top_k_unrated_movies(graph: Graph) -> None
             assert predicted == pytest.approx(min(5.0, max(0.5, 3.0 + biases + dot / 4)), abs=1e-5)
     assert graph.read("MATCH (u:User)-[:RATED]->(m)<-[:RECOMMENDED]-(u) RETURN count(*) AS n")[0]["n"] == 0
     assert result.users == N_USERS
-    assert result.recommendations == 3 + (N_USERS - 1) * 5 == bars.advanced - N_USERS - N_MOVIES
+    # progress: every node staged, every user scored, every recommendation written
+    assert result.recommendations == 3 + (N_USERS - 1) * 5 == bars.advanced - N_USERS - N_MOVIES - N_USERS
     assert result.embeddings == N_USERS + N_MOVIES
     assert bars.closed == len(bars.phases)
-    assert [p[0] for p in bars.phases] == ["embeddings", "recommendations", "vector indexes", "cleanup"]
+    assert [p[0] for p in bars.phases] == ["embeddings", "scoring", "recommendations", "vector indexes",
+                                           "cleanup"]
     assert result.previous_run_ids == [] and result.deleted == 0 and result.dimensions == 8
 
     (model_run,) = graph.read("MATCH (r:ModelRun) RETURN r {.*} AS r")
