@@ -1,11 +1,13 @@
 // movierec: write similar movies
 // Writes a run's similar movies (co-rating cosine, gnn/similar.py), one row per movie: first deletes
 // that movie's SIMILAR relationships of the same run (so a rerun after a crash rewrites, never
-// duplicates), then creates the new ones. Relationships of other runs (the active one) are not touched.
+// duplicates), then creates the new ones, rank i + 1 for the i-th entry. Relationships of other runs (the active
+// one) are not touched. Targets are locked in movieId order, so concurrent batches (disjoint source movies,
+// shared targets) never deadlock. Rows are columns (two equal-length lists): less to pack than a map each.
 // Parameters: $runId (STRING),
-//   $rows (LIST of {movieId: INTEGER, similar: LIST of {movieId, score, rank}})
+//   $rows (LIST of {movieId: INTEGER, otherIds: LIST<INTEGER>, scores: LIST<FLOAT>}, best first)
 //   :param runId => 'example'
-//   :param rows => [{movieId: 1, similar: [{movieId: 3114, score: 0.57, rank: 1}]}]
+//   :param rows => [{movieId: 1, otherIds: [3114, 2355], scores: [0.57, 0.43]}]
 UNWIND $rows AS row
 MATCH (m:Movie {movieId: row.movieId})
 CALL (m) {
@@ -13,6 +15,8 @@ CALL (m) {
   DELETE old
 }
 WITH m, row
-UNWIND row.similar AS near
-MATCH (other:Movie {movieId: near.movieId})
-CREATE (m)-[:SIMILAR {score: near.score, rank: near.rank, runId: $runId}]->(other)
+UNWIND range(0, size(row.otherIds) - 1) AS i
+WITH m, row.otherIds[i] AS otherId, row.scores[i] AS score, i + 1 AS rank
+ORDER BY otherId
+MATCH (other:Movie {movieId: otherId})
+CREATE (m)-[:SIMILAR {score: score, rank: rank, runId: $runId}]->(other)

@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -27,6 +28,7 @@ from movierec.core.errors import NotFoundError, WritebackError
 from movierec.core.progress import Phases
 
 DEFAULT_SIMILAR_BATCH_SIZE = 200  # movies per write transaction (x k relationships each)
+DEFAULT_SIMILAR_WORKERS = 3  # write transactions in flight at once
 
 
 def run_similar(run: Any) -> tuple[Tensor, Tensor] | None:
@@ -47,29 +49,35 @@ def run_similar(run: Any) -> tuple[Tensor, Tensor] | None:
 
 def similar_rows(movie_ids: list[int], movies: Tensor, scores: Tensor, movie_in_graph: Tensor,
                  skip: set[int]) -> Iterator[dict[str, Any]]:
-    """One row per movie in the graph with neighbours, ``{movieId, similar: [{movieId, score, rank}]}``.
+    """One row per movie in the graph with neighbours, ``{movieId, otherIds, scores}`` (best first).
 
     Neighbours not in the graph are left out (ranks stay 1, 2, ... over those kept); movies in
     ``skip`` (already written) too.
     """
     in_graph = movie_in_graph.tolist()
     ok = (movies >= 0) & movie_in_graph[movies.clamp(min=0)]
-    index, score, valid = movies.tolist(), scores.tolist(), ok.tolist()
+    ids = np.asarray(movie_ids, dtype=np.int64)
+    other = ids[movies.clamp(min=0).numpy()]
+    values = scores.float().numpy()
+    valid: np.ndarray = ok.numpy()
+    whole: list[bool] = valid.all(axis=1).tolist()
     for i, mid in enumerate(movie_ids):
         if not in_graph[i] or mid in skip:
             continue
-        kept = [(movie_ids[j], s) for j, s, v in zip(index[i], score[i], valid[i], strict=True) if v]
+        keep = slice(None) if whole[i] else valid[i]
+        kept = other[i][keep].tolist()
         if kept:
-            yield {"movieId": mid,
-                   "similar": [{"movieId": m, "score": s, "rank": r} for r, (m, s) in enumerate(kept, 1)]}
+            yield {"movieId": mid, "otherIds": kept, "scores": values[i][keep].tolist()}
 
 
 def write_similar(graph: Graph, run: Any, similar: tuple[Tensor, Tensor], movie_in_graph: Tensor,
-                  batch_size: int = DEFAULT_SIMILAR_BATCH_SIZE, phases: Phases | None = None) -> int:
+                  batch_size: int = DEFAULT_SIMILAR_BATCH_SIZE, phases: Phases | None = None,
+                  workers: int = DEFAULT_SIMILAR_WORKERS) -> int:
     """Write ``run``'s SIMILAR relationships (before the switch) and mark the ModelRun; return how many.
 
-    Movies that already hold the run's SIMILAR (an interrupted writeback) are skipped. One writer:
-    batches share target movies, so concurrent ones would contend for the same locks.
+    Movies that already hold the run's SIMILAR (an interrupted writeback) are skipped. Batches hold disjoint
+    source movies but share target movies: each transaction creates its relationships in target movieId
+    order, so concurrent ones wait on each other's locks rather than deadlock.
     """
     movies, scores = similar
     done = {r["movieId"] for r in graph.read(cypher.load("read_similar_written_movies"), runId=run.run_id)}
@@ -82,7 +90,7 @@ def write_similar(graph: Graph, run: Any, similar: tuple[Tensor, Tensor], movie_
 
     def counted() -> Iterator[dict[str, Any]]:
         for row in similar_rows(run.movie_ids, movies, scores, movie_in_graph, done):
-            pending.append(len(row["similar"]))
+            pending.append(len(row["otherIds"]))
             yield row
 
     def batch(n: int) -> None:
@@ -93,7 +101,7 @@ def write_similar(graph: Graph, run: Any, similar: tuple[Tensor, Tensor], movie_
             phases.advance(rows)
 
     graph.write_batches(cypher.load("write_similar_movies"), counted(), batch_size=batch_size, on_batch=batch,
-                        runId=run.run_id)
+                        workers=workers, runId=run.run_id)
     graph.write(cypher.load("mark_similar_written"), runId=run.run_id, k=int(movies.shape[1]))
     return written
 

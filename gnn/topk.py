@@ -196,7 +196,7 @@ class RankedUsers:
         """One row per user, ``{userId, movieIds, scores, ratings}`` (``write_recommendations``' parameters);
         ``produced(userId, recommendations)`` is called as each row is made."""
         finite = np.isfinite(self.scores)
-        whole = finite.all(axis=1)
+        whole = finite.all(axis=1).tolist()
         for i, uid in enumerate(self.user_ids.tolist()):
             keep = slice(None) if whole[i] else finite[i]
             row = {"userId": uid, "movieIds": self.movie_ids[i][keep].tolist(),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The 25M-rating pipeline of BENCHMARKS.md, with the product's own commands, each under /usr/bin/time -v:
 #   synth (if missing) -> a fresh local Neo4j (4g heap, 8g page cache) -> ingest -> train (the default ranker,
-#   or MODEL=sage: mini-batch) -> writeback -> the query benchmark on that graph -> the refresh benchmark
-#   (bench/refresh.py) -> a result JSON (bench/pipeline_record.py).
+#   or MODEL=sage: mini-batch) -> writeback -> its scoring against a bare U @ M.T + topk loop (bench/scoring.py)
+#   -> the query benchmark on that graph -> the refresh benchmark (bench/refresh.py) -> a result JSON
+#   (bench/pipeline_record.py).
 # Usage: scripts/pipeline_25m.sh [OUT_DIR] (default /tmp/p25; RATINGS=25000000, MODEL=ease; sage: BS=65536, EPOCHS=1)
 # Needs ~20 GiB RAM, ~15 GB disk, about 75 minutes on 2 cores.
 set -euo pipefail
@@ -37,6 +38,7 @@ fi
 RUN=$(ls -td "$OUT"/runs/*/ | head -1)
 step writeback "$MOVIEREC" writeback "$RUN"
 echo "   neo4j $(server_hwm)"
+step scoring "$PY" -m bench.scoring "$RUN" --writeback-out "$OUT/writeback.out" --json "$OUT/scoring.json"
 step query "$PY" -m bench query --size "$RATINGS" --duration 10 --json "$OUT/query.json"
 step refresh "$PY" -m bench.refresh --json "$OUT/refresh.json"
 "$PY" -m bench.pipeline_record "$OUT" --ratings "$RATINGS" --json "$OUT/pipeline.json"

@@ -26,7 +26,8 @@ def test_a_pipeline_folder_becomes_ingest_export_train_and_writeback_rows(tmp_pa
                                         "NDCG@10 0.0100  (1 epochs, 8.00 s/epoch)\n")
     (tmp_path / "train.time").write_text(_time_report("1:02:03", 4096))
     (tmp_path / "writeback.out").write_text(
-        "run r is active: 2,000 recommendations for 100 users (k=20), 150 embeddings of 64 dims\n"
+        "run r is active: 2,000 recommendations for 100 users (k=20), 150 embeddings of 64 dims, "
+        "1,500 similar movies\n"
         "  scoring 1.00 s, writing 2.00 s (1,075 rows/s), total 4.30 s\n  steps: preparing 0.10 s\n")
     (tmp_path / "writeback.time").write_text(_time_report("0:05.00", 1024))
 
@@ -35,8 +36,11 @@ def test_a_pipeline_folder_becomes_ingest_export_train_and_writeback_rows(tmp_pa
                                       "client peak RSS": 2.0}
     assert export.rows[0].figures == {"edges/s": 500.0, "seconds": 2.0}
     assert train.rows[0].figures == {"s/epoch": 8.0, "edges/s": 100.0, "peak RSS": 4.0}
-    assert writeback.rows[0].figures == {"rows/s": 500.0, "seconds": 4.3, "writing rows/s": 1075.0, "rows": 2150.0,
-                                         "peak RSS": 1.0}
+    assert writeback.rows[0].figures == {"rows/s": pytest.approx(3650 / 4.3), "seconds": 4.3,
+                                         "writing rows/s": 1075.0, "rows": 3650.0,
+                                         "peak RSS": 1.0}  # RECOMMENDED + embeddings + SIMILAR
+    (target,) = writeback.targets  # against the ingest's 100 ratings/s
+    assert target.value == pytest.approx(3650 / 4.3 / 100) and target.met
     assert _time_v(tmp_path / "train.time")["wall"] == 3723.0
 
 
