@@ -60,7 +60,7 @@ def similar_rows(movie_ids: list[int], movies: Tensor, scores: Tensor, movie_in_
     other = ids[movies.clamp(min=0).numpy()]
     values = scores.float().numpy()
     valid: np.ndarray = ok.numpy()
-    whole = [bool(row) for row in valid.all(axis=1)]
+    whole = ok.all(dim=1).tolist()
     for i, mid in enumerate(movie_ids):
         if not in_graph[i] or mid in skip:
             continue
