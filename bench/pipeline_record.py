@@ -63,7 +63,8 @@ def records(folder: Path, ratings: int, dataset: str) -> list[StageResult]:
                          units={"edges/s": "", "seconds": "s"})
     export.rows.append(Row("movierec export, fetch 10000", {"edges/s": ratings / export_s, "seconds": export_s},
                            note="inside `movierec train` (progress bar's elapsed time)"))
-    epoch_s = _number(r"\(\d+ epochs, ([\d.]+) s/epoch\)", train_out, "s/epoch")
+    closed = re.search(r"\(closed form, .*?([\d.]+) s\)", train_out)  # ease / gfcf: one fit, no epochs
+    epoch_s = float(closed.group(1)) if closed else _number(r"\(\d+ epochs, ([\d.]+) s/epoch\)", train_out, "s/epoch")
     train = StageResult(stage="train", dataset=dataset, ratings=ratings, primary="s/epoch",
                         units={"s/epoch": "s", "edges/s": "", "peak RSS": "MiB"})
     train.rows.append(Row("movierec train", {
@@ -96,10 +97,14 @@ def records(folder: Path, ratings: int, dataset: str) -> list[StageResult]:
 
 
 def _export_seconds(train_err: str) -> float:
-    """The export bar's final elapsed time (``export: 25000000 ratings [03:08, ...]``)."""
+    """The export's seconds: its log line (``exported 25000000 ratings in 29.50 s``, with ``-v``), else the export
+    bar's final elapsed time (``export: 25000000 ratings [03:08, ...]``)."""
+    logged = re.findall(r"exported [\d,]+ ratings in ([\d.]+) s", train_err)
+    if logged:
+        return float(logged[-1])
     stamps = re.findall(r"export: [\d,]+ ratings \[(\d+):(\d+)(?::(\d+))?", train_err)
     if not stamps:
-        raise click.ClickException("cannot find the export progress in train.err")
+        raise click.ClickException("cannot find the export's time in train.err (run train with -v)")
     a, b, c = stamps[-1]
     return float(int(a) * 3600 + int(b) * 60 + int(c)) if c else float(int(a) * 60 + int(b))
 

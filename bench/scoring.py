@@ -1,7 +1,7 @@
 """Top-K scoring against the machine's limit: ``python -m bench.scoring RUN [--writeback-out FILE] [--json OUT]``.
 
 The writeback ranks every user of a run (rated movies masked, top-20) before it writes anything
-(:func:`movierec.gnn.writeback.score_users`). Its peer is the bare loop of the issue, in the same process:
+(:func:`movierec.gnn.topk.score_users`). Its peer is the bare loop of the issue, in the same process:
 random 64-dim factors of the run's own shapes, chunks of 2,048 users, ``U @ M.T`` then ``topk(20)``, nothing
 else; plus ``torch.mm``'s GFLOP/s on one 2,048 x 64 x M product. Rows:
 
@@ -92,7 +92,7 @@ def measure(run_path: Path, writeback_out: Path | None) -> StageResult:
                            note=f"{users:,} x {movies:,}, {PEER_DIMS} dims, {PEER_CHUNK:,} users a chunk; "
                                 f"torch.mm {gflops:.1f} GFLOP/s"))
     result.rows.append(Row("movierec top-K scoring", {"seconds": ours, "users/s": users / ours},
-                           note="gnn.writeback.score_users over every user, rated movies masked, top-20 with ratings"))
+                           note="gnn.topk.score_users over every user, rated movies masked, top-20 with ratings"))
     r = ratio(ours, peer)
     result.targets.append(Target("movierec top-K scoring ÷ bare loop", r, f"≤ {GOAL}",
                                  None if r is None else r <= GOAL))

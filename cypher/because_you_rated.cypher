@@ -1,8 +1,12 @@
 // movierec: because you rated
-// Answers: why might a user like a movie? The user's own highly rated movies that connect to it,
-// through shared genres and through co-raters (other users who rated both highly), strongest first.
-// Returns one row per connecting movie, with an example path of each kind (null when there is none);
-// Neo4j Browser draws the paths.
+// Answers: why might a user like a movie? The user's own highly rated movies that connect to it, through the
+// active run's SIMILAR relationships (movies rated by the same users: the co-rating cosine computed at training
+// time, gnn/similar.py) and through shared genres; the most similar first, then the most shared genres, then
+// the user's rating. Returns one row per connecting movie, with an example path of each kind (null when there
+// is none); Neo4j Browser draws the paths.
+// It reads only precomputed links and the user's own ratings, so a blockbuster costs what a rarity does
+// (counting co-raters live expanded every rater of both movies: seconds on the 25M graph), and it looks at
+// most at 50 of the user's movies: every one SIMILAR to $movieId, then the best rated (ties in no set order).
 // Parameters:
 //   $userId    (INTEGER)  the user's userId
 //   $movieId   (INTEGER)  the recommended movie's movieId
@@ -14,25 +18,30 @@
 //   :param minRating => 4.0
 //   :param k => 3
 MATCH (u:User {userId: $userId}), (rec:Movie {movieId: $movieId})
-MATCH (u)-[r:RATED]->(liked:Movie)
+OPTIONAL MATCH (run:ModelRun {active: true})
+WITH u, rec,
+     COLLECT { MATCH (rec)-[:IN_GENRE]->(g:Genre) RETURN g } AS recGenres,
+     COLLECT { MATCH (rec)-[s:SIMILAR]-(:Movie) WHERE s.runId = run.runId RETURN s } AS links
+WITH u, rec, recGenres, links, [s IN links | CASE WHEN startNode(s) = rec THEN endNode(s) ELSE startNode(s) END]
+     AS near
+MATCH (u)-[r:RATED]->(liked)
 WHERE r.rating >= $minRating AND liked <> rec
-WITH u, rec, liked, r,
-     COLLECT { MATCH (liked)-[:IN_GENRE]->(g:Genre)<-[:IN_GENRE]-(rec) RETURN g.name ORDER BY g.name } AS sharedGenres,
-     COUNT {
-       MATCH (liked)<-[r2:RATED]-(other:User)-[r3:RATED]->(rec)
-       WHERE other <> u AND r2.rating >= $minRating AND r3.rating >= $minRating
-     } AS coRaters
-WHERE size(sharedGenres) > 0 OR coRaters > 0
-WITH u, rec, liked, r, sharedGenres, coRaters
-ORDER BY coRaters DESC, size(sharedGenres) DESC, r.rating DESC, liked.movieId
+WITH u, rec, recGenres, near, links, liked, r, liked IN near AS isNear
+ORDER BY isNear DESC, r.rating DESC
+LIMIT 50  // the similar ones, then the user's best rated: the genre check below stays bounded for heavy raters
+WITH u, rec, liked, r, [(liked)-[:IN_GENRE]->(g) WHERE g IN recGenres | g] AS shared,
+     CASE WHEN isNear THEN [i IN range(0, size(near) - 1) WHERE near[i] = liked | links[i]] ELSE [] END AS mine
+WHERE size(shared) > 0 OR size(mine) > 0
+WITH u, rec, liked, r, shared,
+     reduce(best = null, s IN mine | CASE WHEN best IS NULL OR s.score > best.score THEN s ELSE best END) AS link
+ORDER BY coalesce(link.score, 0.0) DESC, size(shared) DESC, r.rating DESC, liked.movieId
 LIMIT toInteger($k)
-RETURN liked.movieId AS movieId, liked.title AS title, r.rating AS yourRating, sharedGenres, coRaters,
-       COLLECT {
-         MATCH p = (u)-[:RATED]->(liked)-[:IN_GENRE]->(:Genre)<-[:IN_GENRE]-(rec)
-         RETURN p LIMIT 1
-       }[0] AS genrePath,
-       COLLECT {
-         MATCH p = (u)-[:RATED]->(liked)<-[r2:RATED]-(other:User)-[r3:RATED]->(rec)
-         WHERE other <> u AND r2.rating >= $minRating AND r3.rating >= $minRating
-         RETURN p LIMIT 1
-       }[0] AS coRaterPath
+RETURN liked.movieId AS movieId, liked.title AS title, r.rating AS yourRating,
+       COLLECT { UNWIND shared AS g RETURN g.name AS name ORDER BY name } AS sharedGenres,
+       link.score AS similarity,
+       CASE WHEN size(shared) = 0 THEN null ELSE
+         COLLECT { MATCH p = (u)-[r]->(liked)-[:IN_GENRE]->(g)<-[:IN_GENRE]-(rec) WHERE g = shared[0] RETURN p }[0]
+       END AS genrePath,
+       CASE WHEN link IS NULL THEN null ELSE
+         COLLECT { MATCH p = (u)-[r]->(liked)-[link]-(rec) RETURN p }[0]
+       END AS similarPath

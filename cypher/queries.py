@@ -132,7 +132,7 @@ def recommend(graph: Graph, user_id: int, k: int = 10, genre: str | None = None,
 
 def because_you_rated(graph: Graph, user_id: int, movie_id: int, k: int = 3,
                       min_rating: float = MIN_RATING) -> list[dict[str, Any]]:
-    """The user's highly rated movies that connect to ``movie_id`` (shared genres, co-raters), strongest first.
+    """The user's highly rated movies that connect to ``movie_id`` (the run's SIMILAR, shared genres), strongest first.
 
     Args:
         graph (Graph): The database.
@@ -142,11 +142,12 @@ def because_you_rated(graph: Graph, user_id: int, movie_id: int, k: int = 3,
         min_rating (float): What counts as highly rated. (default: ``4.0``)
 
     Returns:
-        list[dict]: ``movieId, title, yourRating, sharedGenres, coRaters`` per connecting movie.
+        list[dict]: ``movieId, title, yourRating, sharedGenres, similarity`` per connecting movie (``similarity``:
+        the co-rating cosine of their SIMILAR relationship, ``None`` when they are linked by genres only).
     """
     records = graph.read(cypher.load("because_you_rated"), userId=user_id, movieId=movie_id, k=k,
                          minRating=min_rating)
-    keep = ("movieId", "title", "yourRating", "sharedGenres", "coRaters")
+    keep = ("movieId", "title", "yourRating", "sharedGenres", "similarity")
     return [{key: r[key] for key in keep} for r in records]
 
 

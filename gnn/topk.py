@@ -19,7 +19,6 @@ import torch
 from torch import Tensor
 
 from movierec.core.errors import WritebackError
-from movierec.core.progress import Phases
 from movierec.gnn.ids import positions
 
 if TYPE_CHECKING:
@@ -208,12 +207,13 @@ class RankedUsers:
 
 def score_users(
     run: ScoringRun, rated: tuple[Tensor, Tensor], k: int, users: Tensor, exclude: Tensor,
-    chunk_size: int = DEFAULT_CHUNK_SIZE, phases: Phases | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE, on_chunk: Callable[[int], None] | None = None,
 ) -> RankedUsers:
     """Score ``users`` and keep each one's top-``k`` unrated movies with its predicted rating.
 
-    All of it before the first write: scoring has both cores to itself instead of fighting the writer threads
-    for the GIL, and the writers get plain arrays. Memory: ``k`` entries a user, plus one chunk of scores.
+    All of it before the first recommendation is written: scoring does not fight the writer threads for the GIL,
+    and the writers get plain arrays. Memory: ``k`` entries a user, plus one chunk of scores. ``on_chunk(users)``
+    is called after each chunk (it may run in another thread than the caller's).
     """
     movie_ids = np.asarray(run.movie_ids, dtype=np.int64)
     user_ids = np.asarray(run.user_ids, dtype=np.int64)
@@ -221,8 +221,6 @@ def score_users(
     n = len(users)
     out = RankedUsers(user_ids[users.numpy()], np.zeros((n, k), dtype=np.int64),
                       np.full((n, k), -np.inf, dtype=np.float32), np.zeros((n, k), dtype=np.float32))
-    if phases is not None:
-        phases.start("scoring", n)
     at = 0
     for chunk in top_k(run, rated, k, user_index=users, exclude_movies=exclude, chunk_size=chunk_size):
         size = len(chunk.users)
@@ -232,6 +230,6 @@ def score_users(
         out.scores[at : at + size] = chunk.scores.numpy()
         out.ratings[at : at + size] = predicted.view(size, k).numpy()
         at += size
-        if phases is not None:
-            phases.advance(size)
+        if on_chunk is not None:
+            on_chunk(size)
     return out

@@ -73,10 +73,10 @@ from movierec import cypher
 from movierec.core.db import Graph
 from movierec.core.errors import MovierecError, WritebackError
 from movierec.core.progress import Phases, ProgressFactory
-from movierec.cypher.queries import read_rated_pairs
+from movierec.gnn.rated import rated_pairs
 from movierec.gnn.similar_writeback import delete_stale_similar, run_similar, write_similar
 from movierec.gnn.staging import checked_embeddings, checked_rating_model, stage_nodes
-from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K, ScoringRun, rated_index, score_users
+from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K, ScoringRun, score_users
 from movierec.gnn.vector_index import ensure_vector_indexes
 
 logger = logging.getLogger(__name__)
@@ -208,7 +208,7 @@ def write_back(
         # the ratings the run's scores reflect: those of its export (else those read now, for a run from a file)
         ratings_read_at = getattr(run, "ratings_read_at", None) or graph.read(
             cypher.load("read_server_time"))[0]["now"].iso_format()
-        rated = rated_index(run, read_rated_pairs(graph))
+        rated = rated_pairs(graph, run)
         done = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
 
         step = steps.start("recording the run")
@@ -220,20 +220,23 @@ def write_back(
             ratingsReadAt=ratings_read_at, recommendedK=k,
         )
 
-        step = steps.start("staging embeddings")
-        write_started = time.perf_counter()
-        result.embeddings = stage_nodes(graph, run, user_emb, movie_emb, rating, user_in_graph, movie_in_graph,
-                                        embedding_batch_size, phases, workers)
-
-        step = steps.start("scoring")
         todo = torch.tensor(
             [i for i, uid in enumerate(run.user_ids) if bool(user_in_graph[i]) and uid not in done], dtype=torch.long
         )
         result.resumed_users = len(done)
         if done:
             logger.info("run %s: resuming, %s users already written", run.run_id, len(done))
+
+        step = steps.start("staging embeddings")
+        write_started = time.perf_counter()
+        result.embeddings = stage_nodes(graph, run, user_emb, movie_emb, rating, user_in_graph, movie_in_graph,
+                                        embedding_batch_size, phases, workers)
+
+        # every user scored before the first recommendation is written: both cores, no writer threads beside it
+        step = steps.start("scoring")
         scoring_started = time.perf_counter()
-        ranked = score_users(run, rated, k, todo, ~movie_in_graph, chunk_size, phases)
+        phases.start("scoring", len(todo))
+        ranked = score_users(run, rated, k, todo, ~movie_in_graph, chunk_size, phases.advance)
         result.scoring_s = time.perf_counter() - scoring_started
 
         step = steps.start("writing recommendations")

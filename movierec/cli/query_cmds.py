@@ -65,8 +65,9 @@ def echo_recommendations(result: Recommendations, fmt: str, explain: bool) -> No
     if explain:
         for row in result.rows:
             reasons = "; ".join(
-                f"{b['title']} (you: {b['yourRating']:g}, genres: {', '.join(b['sharedGenres']) or '-'}, "
-                f"{b['coRaters']} co-raters)" for b in row.get("because", [])
+                f"{b['title']} (you: {b['yourRating']:g}, genres: {', '.join(b['sharedGenres']) or '-'}"
+                + (f", similarity {b['similarity']:.2f})" if b["similarity"] is not None else ")")
+                for b in row.get("because", [])
             )
             click.echo(f"  {row['rank']:>2}. {row['title']}: because you rated {reasons or 'nothing related'}")
 

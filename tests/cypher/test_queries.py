@@ -89,23 +89,41 @@ def test_recommend_explain_names_the_users_highly_rated_movies(
     graph, run, rated = written
     code, out = invoke(["recommend", "--user", "102", "--k", "2", "--explain", "--format", "json"], neo4j_env)
     assert code == 0, out
+    recs = [row["movieId"] for row in json.loads(out)["rows"]]
+    liked = sorted(m for u, m in rated if u == 102)  # all rated 4.0
+    # the active run's SIMILAR links: one of user 102's movies to each recommendation (one of them both ways,
+    # the stronger counts), and a link of another run, which must be ignored
+    links = {recs[0]: {liked[3]: 0.5, liked[1]: 0.25}, recs[1]: {liked[2]: 0.75}}
+    for rec, near in links.items():
+        for other, score in near.items():
+            graph.write("MATCH (a:Movie {movieId: $a}), (b:Movie {movieId: $b}) "
+                        "CREATE (a)-[:SIMILAR {score: $s, rank: 1, runId: 'run-a'}]->(b)", a=other, b=rec, s=score)
+    graph.write("MATCH (a:Movie {movieId: $a}), (b:Movie {movieId: $b}) "
+                "CREATE (b)-[:SIMILAR {score: 0.1, rank: 2, runId: 'run-a'}]->(a)", a=liked[3], b=recs[0])
+    graph.write("MATCH (a:Movie {movieId: $a}), (b:Movie {movieId: $b}) "
+                "CREATE (a)-[:SIMILAR {score: 0.99, rank: 1, runId: 'old-run'}]->(b)", a=liked[0], b=recs[0])
+    code, out = invoke(["recommend", "--user", "102", "--k", "2", "--explain", "--format", "json"], neo4j_env)
+    assert code == 0, out
+
     def genre(movie_id: int) -> str:
         return "Comedy" if movie_id % 2 == 0 else "Drama"  # make_graph's genres
 
-    liked = sorted(m for u, m in rated if u == 102)
     for row in json.loads(out)["rows"]:
         rec = row["movieId"]
-        # brute force: every movie user 102 rated (all at 4.0), with its shared genres and co-raters, in
-        # the query's order (co-raters, then shared genres, then movieId); the top two explain the movie
+        # brute force, in the query's order: the SIMILAR score, then shared genres, then movieId (ratings tie)
         expected = []
         for m in liked:
+            if m == rec:
+                continue
             shared = [genre(m)] if genre(m) == genre(rec) else []
-            co = len({u for u, _ in rated if u != 102 and (u, m) in rated and (u, rec) in rated})
-            if shared or co:
-                expected.append((-co, -len(shared), m, shared, co))
+            similarity = links.get(rec, {}).get(m)
+            if shared or similarity is not None:
+                expected.append((-(similarity or 0.0), -len(shared), m, shared, similarity))
         expected.sort()
-        assert [(b["movieId"], b["yourRating"], b["sharedGenres"], b["coRaters"]) for b in row["because"]] == [
-            (m, 4.0, shared, co) for _, _, m, shared, co in expected[:2]]
+        assert [(b["movieId"], b["yourRating"], b["sharedGenres"], b["similarity"]) for b in row["because"]] == [
+            (m, 4.0, shared, similarity) for _, _, m, shared, similarity in expected[:2]]
+    text_code, text = invoke(["recommend", "--user", "102", "--k", "1", "--explain"], neo4j_env)
+    assert text_code == 0 and "similarity 0.50" in text, text
 
 
 def test_because_you_rated_returns_paths_from_the_user_to_the_movie(
@@ -113,12 +131,20 @@ def test_because_you_rated_returns_paths_from_the_user_to_the_movie(
 ) -> None:
     graph, run, rated = written
     top = expected_top_k(run, rated, 1)[102][0]
+    liked = sorted(m for u, m in rated if u == 102)
+    graph.write("MATCH (a:Movie {movieId: $a}), (b:Movie {movieId: $b}) "
+                "CREATE (a)-[:SIMILAR {score: 0.5, rank: 1, runId: 'run-a'}]->(b)", a=liked[0], b=top)
     rows = graph.read(cypher.load("because_you_rated"), userId=102, movieId=top, minRating=4.0, k=3)
-    assert rows
-    path = rows[0]["genrePath"] or rows[0]["coRaterPath"]
-    assert isinstance(path, GraphPath)
-    assert path.start_node["userId"] == 102 and path.end_node["movieId"] == top
-    assert dict(path.nodes[1])["movieId"] == rows[0]["movieId"]
+    assert rows and rows[0]["movieId"] == liked[0] and rows[0]["similarity"] == 0.5
+    for row in rows:
+        for path in (row["genrePath"], row["similarPath"]):
+            if path is None:
+                continue
+            assert isinstance(path, GraphPath)
+            assert path.start_node["userId"] == 102 and path.end_node["movieId"] == top
+            assert dict(path.nodes[1])["movieId"] == row["movieId"]
+    assert [n.get("movieId") for n in rows[0]["similarPath"].nodes] == [None, liked[0], top]
+    assert all((row["genrePath"] is None) == (row["sharedGenres"] == []) for row in rows)
 
 
 def test_unknown_user_fails_clearly_and_fallback_gives_popular_movies(
