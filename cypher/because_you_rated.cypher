@@ -2,8 +2,8 @@
 // Answers: why might a user like a movie? The user's own highly rated movies that connect to it, through the
 // active run's SIMILAR relationships (movies rated by the same users: the co-rating cosine computed at training
 // time, gnn/similar.py) and through shared genres; the most similar first, then the most shared genres, then
-// the user's rating. Returns one row per connecting movie, with an example path of each kind (null when there
-// is none); Neo4j Browser draws the paths.
+// the user's rating. Returns one row per connecting movie (what `recommend --explain` prints);
+// because_you_rated_paths.cypher returns the same rows with a path of each kind, for Neo4j Browser to draw.
 // It reads only precomputed links and the user's own ratings, so a blockbuster costs what a rarity does
 // (counting co-raters live expanded every rater of both movies: seconds on the 25M graph), and it looks at
 // most at 50 of the user's movies: every one SIMILAR to $movieId, then the best rated (ties in no set order).
@@ -38,10 +38,4 @@ ORDER BY coalesce(link.score, 0.0) DESC, size(shared) DESC, r.rating DESC, liked
 LIMIT toInteger($k)
 RETURN liked.movieId AS movieId, liked.title AS title, r.rating AS yourRating,
        COLLECT { UNWIND shared AS g RETURN g.name AS name ORDER BY name } AS sharedGenres,
-       link.score AS similarity,
-       CASE WHEN size(shared) = 0 THEN null ELSE
-         COLLECT { MATCH p = (u)-[r]->(liked)-[:IN_GENRE]->(g)<-[:IN_GENRE]-(rec) WHERE g = shared[0] RETURN p }[0]
-       END AS genrePath,
-       CASE WHEN link IS NULL THEN null ELSE
-         COLLECT { MATCH p = (u)-[r]->(liked)-[link]-(rec) RETURN p }[0]
-       END AS similarPath
+       link.score AS similarity

@@ -116,7 +116,7 @@ def test_browser_runs_recommend_for_user_and_draws_the_explanation(
         page.wait_for_function("() => document.body.innerText.includes('node.User')",  # the :style frame
                                timeout=TIMEOUT_MS)
         set_params(page, {"userId": "102", "movieId": str(top[0]), "minRating": "4.0", "k": "3"})
-        run_in_editor(page, cypher.load("because_you_rated"))
+        run_in_editor(page, cypher.load("because_you_rated_paths"))
         page.wait_for_selector("article svg .node", timeout=TIMEOUT_MS)
         page.wait_for_timeout(2000)  # let the force layout settle
         assert "Something went wrong" not in page.content()

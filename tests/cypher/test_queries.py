@@ -134,7 +134,9 @@ def test_because_you_rated_returns_paths_from_the_user_to_the_movie(
     liked = sorted(m for u, m in rated if u == 102)
     graph.write("MATCH (a:Movie {movieId: $a}), (b:Movie {movieId: $b}) "
                 "CREATE (a)-[:SIMILAR {score: 0.5, rank: 1, runId: 'run-a'}]->(b)", a=liked[0], b=top)
-    rows = graph.read(cypher.load("because_you_rated"), userId=102, movieId=top, minRating=4.0, k=3)
+    rows = graph.read(cypher.load("because_you_rated_paths"), userId=102, movieId=top, minRating=4.0, k=3)
+    plain = graph.read(cypher.load("because_you_rated"), userId=102, movieId=top, minRating=4.0, k=3)
+    assert [dict(r) for r in plain] == [{k: v for k, v in dict(r).items() if not k.endswith("Path")} for r in rows]
     assert rows and rows[0]["movieId"] == liked[0] and rows[0]["similarity"] == 0.5
     for row in rows:
         for path in (row["genrePath"], row["similarPath"]):

@@ -373,7 +373,7 @@ def test_pipeline_ingests_trains_writes_back_and_recommends(
     assert "movies nearest to Toy Story (1995)" in result.output
 
     up = list(ANIMATION)[4]  # a cartoon user 1 did not rate
-    because = graph.read(cypher.load("because_you_rated"), userId=1, movieId=up, minRating=4.0, k=3)
+    because = graph.read(cypher.load("because_you_rated_paths"), userId=1, movieId=up, minRating=4.0, k=3)
     # user 1 rated three cartoons at 4 or more: each shares Animation and Children with Up; the path runs
     # user 1 -> the cartoon -> a genre -> Up
     assert sorted(b["movieId"] for b in because) == sorted(list(ANIMATION)[:3])
