@@ -10,10 +10,11 @@
 //   :param k => 10
 //   :param genre => null
 MATCH (run:ModelRun {active: true})
-MATCH (u:User {userId: $userId})-[rec:RECOMMENDED {runId: run.runId}]->(m:Movie)
-WHERE $genre IS NULL OR EXISTS { (m)-[:IN_GENRE]->(:Genre {name: $genre}) }
-RETURN m.movieId AS movieId, m.title AS title, m.year AS year,
-       COLLECT { MATCH (m)-[:IN_GENRE]->(g:Genre) RETURN g.name ORDER BY g.name } AS genres,
-       rec.rank AS rank, rec.score AS score, rec.predictedRating AS predictedRating, run.runId AS runId
+MATCH (u:User {userId: $userId})-[rec:RECOMMENDED]->(m)
+WHERE rec.runId = run.runId AND ($genre IS NULL OR EXISTS { (m)-[:IN_GENRE]->(:Genre {name: $genre}) })
+WITH run, m, rec
 ORDER BY rec.rank
-LIMIT toInteger($k)
+LIMIT toInteger($k)  // before the genre lists: only the k movies returned are expanded
+RETURN m.movieId AS movieId, m.title AS title, m.year AS year,
+       COLLECT { MATCH (m)-[:IN_GENRE]->(g) RETURN g.name AS name ORDER BY name } AS genres,
+       rec.rank AS rank, rec.score AS score, rec.predictedRating AS predictedRating, run.runId AS runId

@@ -213,7 +213,7 @@ def score_users(
 
     All of it before the first recommendation is written: scoring does not fight the writer threads for the GIL,
     and the writers get plain arrays. Memory: ``k`` entries a user, plus one chunk of scores. ``on_chunk(users)``
-    is called after each chunk (it may run in another thread than the caller's).
+    is called after each chunk (a progress bar's ``advance``).
     """
     movie_ids = np.asarray(run.movie_ids, dtype=np.int64)
     user_ids = np.asarray(run.user_ids, dtype=np.int64)

@@ -3,8 +3,9 @@
 What lands in the graph (names in :mod:`movierec.core.schema`):
 
 * ``(:User)-[:RECOMMENDED {score, predictedRating, rank, runId}]->(:Movie)``: for every user of the run, the ``k``
-  best-scored movies that user has **not** rated in Neo4j (the rated pairs are read from the graph, not from the
-  run's training split, so validation and test ratings and ratings loaded after training are excluded too);
+  best-scored movies that user has **not** rated in Neo4j now: every rating of the run's export (validation and
+  test ratings included) plus those of users whose ratings changed since, read again (:mod:`movierec.gnn.rated`;
+  every pair is read from the graph for a run trained from a file or a filtered export);
 * ``User.embedding`` / ``Movie.embedding`` (``LIST<FLOAT>``) with the cosine vector indexes ``user_embedding`` /
   ``movie_embedding``, dimensions taken from the run;
 * the run's rating model (a :class:`~movierec.gnn.model.LinearScorer`): ``User.ratingBias`` / ``Movie.ratingBias``
