@@ -37,14 +37,14 @@ def _pairs(run: Any, rated: tuple[torch.Tensor, torch.Tensor]) -> set[tuple[int,
     return {(run.user_ids[u], run.movie_ids[m]) for u, m in zip(rated[0].tolist(), rated[1].tolist(), strict=True)}
 
 
-def _run(graph: Graph, tmp_path: Path, where: dict[str, Any] | None = None, read_at: bool = True) -> _ExportedRun:
+def _run(graph: Graph, tmp_path: Path, where: dict[str, Any] | None = None, read_at: bool = True) -> Any:
     """A run 'exported' now: every pair in the graph, the server's time, and ``where`` as its filter."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     (tmp_path / "config.json").write_text(json.dumps({"where": where or {"genres": [], "users": [],
                                                                           "min_year": None, "rated_after": None}}))
     users, movies = users_and_movies()
     now = graph.read(cypher.load("read_server_time"))[0]["now"].iso_format()
-    run = _ExportedRun("exported", users, movies, tmp_path, now if read_at else None, torch.zeros(2, 0))
+    run: Any = _ExportedRun("exported", users, movies, tmp_path, now if read_at else None, torch.zeros(2, 0))
     u, m = rated_index(run, read_rated_pairs(graph))
     run.edges = torch.stack([u, m])
     return run

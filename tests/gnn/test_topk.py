@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import torch
@@ -66,7 +67,8 @@ def test_top_k_on_the_covered_movies_equals_ranking_every_column(k: int) -> None
                        strict=True)]
     exclude = torch.zeros(17, dtype=torch.bool)
     exclude[[3, 9]] = True  # one covered movie, one not
-    full, restricted = _Run(scorer, user_ids, movie_ids), _RestrictedRun(scorer, user_ids, movie_ids)
+    full: Any = _Run(scorer, user_ids, movie_ids)  # the part of ScoringRun that top_k reads
+    restricted: Any = _RestrictedRun(scorer, user_ids, movie_ids)
     rated = rated_index(full, rated_pairs)
     got = list(top_k(restricted, rated, k=k, exclude_movies=exclude, chunk_size=5))
     want = list(top_k(full, rated, k=k, exclude_movies=exclude, chunk_size=5))
