@@ -9,7 +9,8 @@ harness reports throughput, p50 / p95 / p99 latency (ms, client-side, the whole 
 Queries:
 
 - ``recommend_for_user`` (k 10, no genre) and ``similar_movies`` (k 10, SIMILAR relationships): movierec's.
-- ``because_you_rated`` (k 3, minRating 4): why a random movie for a random user (the run's SIMILAR links and shared genres, no paths).
+- ``because_you_rated`` (k 3, minRating 4): why a random movie for a random user (the run's SIMILAR links and
+  shared genres, no paths).
 - ``predict_rating``: one user's predicted ratings of 50 movies (random among the movies the active run embedded),
   computed in Cypher from the rating model on the nodes (a ``reduce`` dot product per pair).
 - **indexed user lookup** (the peer): ``MATCH (u:User {userId: $userId})-[r:RATED]->(m) RETURN
