@@ -3,7 +3,8 @@
 // that movie's SIMILAR relationships of the same run (so a rerun after a crash rewrites, never
 // duplicates), then creates the new ones, rank i + 1 for the i-th entry. Relationships of other runs (the active
 // one) are not touched. Targets are locked in movieId order, so concurrent batches (disjoint source movies,
-// shared targets) never deadlock. Rows are columns (two equal-length lists): less to pack than a map each.
+// shared targets) mostly wait rather than deadlock; a deadlock left (a source of one batch is a target of
+// another) is retried by the caller's managed transaction. Rows are columns (two equal-length lists).
 // Parameters: $runId (STRING),
 //   $rows (LIST of {movieId: INTEGER, otherIds: LIST<INTEGER>, scores: LIST<FLOAT>}, best first)
 //   :param runId => 'example'

@@ -77,7 +77,8 @@ def write_similar(graph: Graph, run: Any, similar: tuple[Tensor, Tensor], movie_
 
     Movies that already hold the run's SIMILAR (an interrupted writeback) are skipped. Batches hold disjoint
     source movies but share target movies: each transaction creates its relationships in target movieId
-    order, so concurrent ones wait on each other's locks rather than deadlock.
+    order, so most concurrent ones wait on each other's locks; a deadlock left (one batch's source is another's
+    target) is retried by the driver's managed transaction.
     """
     movies, scores = similar
     done = {r["movieId"] for r in graph.read(cypher.load("read_similar_written_movies"), runId=run.run_id)}
