@@ -19,10 +19,11 @@ MATCH (u:User {userId: row.userId})
 SET u.refreshedAt = $readAt, u.refreshedRunId = $runId, u.refreshedVersion = row.version,
     u.ratingBias = row.ratingBias, u.ratingFactors = row.ratingFactors
 WITH u, row
-CALL (u) {
-  MATCH (u)-[old:RECOMMENDED {runId: $runId}]->()
-  DELETE old
-}
+// expanded from u, never looked up through the RECOMMENDED(runId) index: with few such relationships in the
+// statistics (a first writeback) the planner picks that index and filters on u, which reads every
+// relationship the run has written so far, once per row
+FOREACH (old IN [r IN [(u)-[x:RECOMMENDED]->() | x] WHERE r.runId = $runId] | DELETE old)
+WITH u, row
 CALL (u, row) {
   UNWIND row.recs AS rec
   WITH rec ORDER BY rec.movieId  // one lock order on the shared Movie nodes

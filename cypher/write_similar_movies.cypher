@@ -11,10 +11,10 @@
 //   :param rows => [{movieId: 1, otherIds: [3114, 2355], scores: [0.57, 0.43]}]
 UNWIND $rows AS row
 MATCH (m:Movie {movieId: row.movieId})
-CALL (m) {
-  MATCH (m)-[old:SIMILAR {runId: $runId}]->()
-  DELETE old
-}
+// expanded from m, never looked up through the SIMILAR(runId) index: with few such relationships in the
+// statistics (a first writeback) the planner picks that index and filters on m, which reads every
+// relationship the run has written so far, once per row
+FOREACH (old IN [r IN [(m)-[x:SIMILAR]->() | x] WHERE r.runId = $runId] | DELETE old)
 WITH m, row
 UNWIND range(0, size(row.otherIds) - 1) AS i
 WITH m, row.otherIds[i] AS otherId, row.scores[i] AS score, i + 1 AS rank
