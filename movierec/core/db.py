@@ -130,7 +130,7 @@ class Graph:
             raise ValueError("workers must be at least 1")
 
         def work(tx: ManagedTransaction, batch: Sequence[Mapping[str, Any]]) -> None:
-            tx.run(query, {**params, "rows": batch}).consume()
+            tx.run(query, {**params, "rows": _Rows(batch)}).consume()
 
         def write(batch: Sequence[Mapping[str, Any]]) -> int:
             with self.driver.session(database=self.database) as session:
@@ -177,6 +177,20 @@ class Graph:
         """Run a query in an auto-commit transaction (needed by ``CALL { } IN TRANSACTIONS``)."""
         with _translated(self), self.driver.session(database=self.database) as session:
             return session.run(query, params).consume()
+
+
+class _Rows(list[Any]):
+    """A batch of rows as the driver sends it, with a repr that names its size instead of spelling out each row.
+
+    The driver formats every RUN message's parameters for its debug log even when debug logging is off; for a batch
+    of embeddings that ``repr`` took more client CPU than packing and sending it (1.3 of 2.2 s staging 26,913 nodes),
+    on cores the server needs. Packed exactly like a list.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} rows>"
 
 
 def _chunks(rows: Iterable[Mapping[str, Any]], size: int) -> Iterator[list[Mapping[str, Any]]]:

@@ -46,6 +46,23 @@ def test_write_batches_commits_each_batch(graph: Graph) -> None:
     assert graph.read("MATCH (u:User) RETURN count(u) AS n")[0]["n"] == 25
 
 
+def test_batch_parameters_are_sent_whole_but_not_spelled_out_in_the_driver_log(
+    graph: Graph, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the driver formats every RUN's parameters for its debug log, logging on or off: a batch must cost a few bytes
+    # there, not a repr of every row (that repr was most of the client's CPU when staging embeddings)
+    rows = [{"id": i, "vector": [i + 0.125] * 64} for i in range(300)]
+    with caplog.at_level(logging.DEBUG, logger="neo4j"):
+        graph.write_batches("UNWIND $rows AS row CREATE (:User {userId: row.id, embedding: row.vector})", rows,
+                            batch_size=200)
+    runs = [r.getMessage() for r in caplog.records if "C: RUN" in r.getMessage() and "UNWIND $rows" in r.getMessage()]
+    assert len(runs) == 2
+    assert all("<200 rows>" in m or "<100 rows>" in m for m in runs)
+    assert not any("299.125" in m or "0.125" in m for m in runs)
+    back = graph.read("MATCH (u:User) RETURN u.userId AS id, u.embedding AS e ORDER BY id")
+    assert [(r["id"], r["e"]) for r in back] == [(row["id"], row["vector"]) for row in rows]
+
+
 def test_concurrent_batches_all_commit_and_a_failure_stops_the_rest(graph: Graph) -> None:
     seen: list[int] = []
     n = graph.write_batches(
