@@ -1,5 +1,4 @@
 // movierec: drop vector indexes
-// Drops the embedding vector indexes (before recreating them for a run of other dimensions).
+// Drops the movie embedding vector index (before recreating it for a run of other dimensions).
 // Parameters: none.
-DROP INDEX user_embedding IF EXISTS;
-DROP INDEX movie_embedding IF EXISTS;
+DROP INDEX movie_embedding IF EXISTS

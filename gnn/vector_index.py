@@ -1,4 +1,8 @@
-"""The cosine vector indexes on ``User.embedding`` / ``Movie.embedding`` (``cypher/*_vector_indexes.cypher``)."""
+"""The cosine vector index on ``Movie.embedding`` (``cypher/*_vector_index*.cypher``).
+
+``User.embedding`` is written but not indexed: no query looks users up by vector. An index on it that an earlier
+version created is dropped.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +17,33 @@ logger = logging.getLogger(__name__)
 
 INDEX_TIMEOUT_S = 300
 MAX_DIMENSIONS = 4_096  # Neo4j vector index limit
+MOVIE_INDEX = "movie_embedding"
+USER_INDEX = "user_embedding"  # created by earlier versions; dropped
 
 
 def ensure_vector_indexes(graph: Graph, dimensions: int, timeout_s: int = INDEX_TIMEOUT_S) -> None:
-    """Create the cosine vector indexes for ``dimensions``, recreating ones of other dimensions, and wait.
+    """Create the cosine vector index on ``Movie.embedding`` for ``dimensions``, recreating one of other dimensions,
+    drop an earlier version's ``user_embedding`` index, and wait until the index is ONLINE.
 
     Args:
         graph (Graph): The database.
         dimensions (int): Embedding size.
-        timeout_s (int): Seconds to wait for the indexes to come ONLINE. (default: ``300``)
+        timeout_s (int): Seconds to wait for the index to come ONLINE. (default: ``300``)
 
     Raises:
-        WritebackError: If the indexes are not ONLINE in time.
+        WritebackError: If the index is not ONLINE in time.
     """
     existing = {r["name"]: r["dimensions"] for r in graph.read(cypher.load("show_vector_indexes"))}
-    if any(d != dimensions for d in existing.values()):
-        logger.info("vector indexes have dimensions %s; recreating them for %s", existing, dimensions)
-        for statement in cypher.statements("drop_vector_indexes"):
-            graph.write(statement)
+    if USER_INDEX in existing:
+        logger.info("dropping the %s vector index: no query reads it", USER_INDEX)
+        graph.write(cypher.load("drop_user_vector_index"))
+    if existing.get(MOVIE_INDEX, dimensions) != dimensions:
+        logger.info("vector index %s has %s dimensions; recreating it for %s", MOVIE_INDEX, existing[MOVIE_INDEX],
+                    dimensions)
+        graph.write(cypher.load("drop_vector_indexes"))
     for statement in cypher.statements("create_vector_indexes"):
         graph.write(statement, dimensions=dimensions)
     await_indexes(graph, timeout_s)
     states = {r["name"]: r["state"] for r in graph.read(cypher.load("show_vector_indexes"))}
-    if set(states.values()) != {"ONLINE"} or len(states) != 2:
-        raise WritebackError(f"vector indexes not ONLINE after {timeout_s} s: {states}")
+    if states != {MOVIE_INDEX: "ONLINE"}:
+        raise WritebackError(f"vector index not ONLINE after {timeout_s} s: {states}")

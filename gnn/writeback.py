@@ -228,17 +228,17 @@ def write_back(
         if done:
             logger.info("run %s: resuming, %s users already written", run.run_id, len(done))
 
-        step = steps.start("staging embeddings")
-        write_started = time.perf_counter()
-        result.embeddings = stage_nodes(graph, run, user_emb, movie_emb, rating, user_in_graph, movie_in_graph,
-                                        embedding_batch_size, phases, workers)
-
-        # every user scored before the first recommendation is written: both cores, no writer threads beside it
+        # every user scored before the first write: both cores, no writer threads or server work beside it
         step = steps.start("scoring")
         scoring_started = time.perf_counter()
         phases.start("scoring", len(todo))
         ranked = score_users(run, rated, k, todo, ~movie_in_graph, chunk_size, phases.advance)
         result.scoring_s = time.perf_counter() - scoring_started
+
+        step = steps.start("staging embeddings")
+        write_started = time.perf_counter()
+        result.embeddings = stage_nodes(graph, run, user_emb, movie_emb, rating, user_in_graph, movie_in_graph,
+                                        embedding_batch_size, phases, workers)
 
         step = steps.start("writing recommendations")
         phases.start("recommendations", ranked.count())
@@ -250,7 +250,7 @@ def write_back(
         if similar is not None:
             step = steps.start("writing similar movies")
             result.similar = write_similar(graph, run, similar, movie_in_graph, phases=phases)
-        result.writing_s = time.perf_counter() - write_started - result.scoring_s
+        result.writing_s = time.perf_counter() - write_started
 
         step = steps.start("checking completeness")
         written = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
