@@ -74,6 +74,7 @@ from movierec import cypher
 from movierec.core.db import Graph
 from movierec.core.errors import MovierecError, WritebackError
 from movierec.core.progress import Phases, ProgressFactory
+from movierec.cypher.admin import await_indexes
 from movierec.gnn.rated import rated_pairs
 from movierec.gnn.similar_writeback import delete_stale_similar, run_similar, write_similar
 from movierec.gnn.staging import checked_embeddings, checked_rating_model, stage_nodes
@@ -191,6 +192,9 @@ def write_back(
         step = steps.start("reading the graph")
         for statement in cypher.statements("create_writeback_indexes"):
             graph.write(statement)
+        # ingest creates them (and Neo4j fills them in the background); for a graph loaded otherwise, filling
+        # the rating-timestamp index here rather than beside scoring: it took the cores scoring needs
+        await_indexes(graph)
         ids = graph.read(cypher.load("read_node_ids"))[0]
         graph_users, graph_movies = set(ids["userIds"]), set(ids["movieIds"])
         user_in_graph = torch.tensor([uid in graph_users for uid in run.user_ids], dtype=torch.bool)

@@ -198,7 +198,11 @@ def _changed_at(graph: Graph) -> dict[int, int | None]:
 @pytest.mark.neo4j
 def test_ratings_changed_at_marks_exactly_the_users_whose_ratings_changed(graph: Graph, tmp_path: Path) -> None:
     old = csv_release(tmp_path / "old")
-    ingest_release(graph, old)
+    summary = ingest_release(graph, old)
+    # the indexes that find these changes exist from the first load on (filled in the background)
+    indexes = {r["name"]: r["properties"] for r in graph.read("SHOW RANGE INDEXES YIELD name, properties")}
+    assert indexes["rated_timestamp"] == ["timestamp"] and indexes["user_ratings_changed_at"] == ["ratingsChangedAt"]
+    assert "indexes" in summary.phase_seconds
     first = _changed_at(graph)
     assert sorted(first) == [1, 2, 3, 4]
     assert first[4] is None  # user 4 only tagged
