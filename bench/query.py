@@ -6,6 +6,22 @@ back to back for ``--duration`` seconds in all with random users / movies (seede
 harness reports throughput, p50 / p95 / p99 latency (ms, client-side, the whole eager
 ``execute_query`` round trip) and errors.
 
+Queries:
+
+- ``recommend_for_user`` (k 10, no genre) and ``similar_movies`` (k 10, SIMILAR relationships): movierec's.
+- ``because_you_rated`` (k 3, minRating 4): why a random movie for a random user (the run's SIMILAR links and
+  shared genres, no paths).
+- ``predict_rating``: one user's predicted ratings of 50 movies (random among the movies the active run embedded),
+  computed in Cypher from the rating model on the nodes (a ``reduce`` dot product per pair).
+- **indexed user lookup** (the peer): ``MATCH (u:User {userId: $userId})-[r:RATED]->(m) RETURN
+  ... ORDER BY r.rating DESC LIMIT 10``, one index seek and one expansion, the floor of any
+  per-user query on this server and this client: the ratios say what movierec's queries cost
+  above the cheapest possible answer.
+- ``collaborative_filtering`` (the second peer): the pure-Cypher recommendation a user would
+  run without a model (two hops through co-raters), to show what precomputing buys.
+
+Before measuring, every query runs for a short warm-up (plans cached, pages in the cache).
+
 The queries take turns in slices of :data:`SLICE_S` seconds (every query one slice, then again,
 until each has had its ``--duration``), all clients starting each slice together. A stall of the
 machine (a checkpoint, another process, the JIT) then lands in every query's samples alike, rather
@@ -37,6 +53,7 @@ WARMUP_S = 3.0
 SLICE_S = 1.0  # each query's turn; a query's --duration is spread over many turns
 SLOW_PEER = "collaborative_filtering"  # measured in one block of its own (seconds a request)
 QUERY_TIMEOUT_S = 30.0
+BARRIER_TIMEOUT_S = QUERY_TIMEOUT_S + 60  # the longest a turn can overrun: one request
 PEER_LOOKUP = (
     "MATCH (u:User {userId: $userId})-[r:RATED]->(m:Movie) "
     "RETURN m.movieId AS movieId, m.title AS title, r.rating AS rating ORDER BY r.rating DESC, movieId LIMIT 10"
@@ -89,7 +106,7 @@ def _client(uri: str, password: str, queries: list[tuple[str, str]], users: list
         ready.put(seed)
         for index, seconds in slices:
             query, kind = queries[index]
-            barrier.wait()
+            barrier.wait(timeout=BARRIER_TIMEOUT_S)  # a client that died breaks it for all: no one waits forever
             stop_at = time.perf_counter() + seconds
             while True:
                 now = time.perf_counter()
@@ -153,7 +170,13 @@ def measure(uri: str, password: str, queries: dict[str, tuple[str, str]], users:
                     p.kill()
                 raise QueryBenchError(f"a query client process died before starting (exit codes {dead})") from None
     total = duration * len(names)
-    results = [queue.get(timeout=total + 120 + QUERY_TIMEOUT_S * len(plan)) for _ in procs]
+    try:
+        results = [queue.get(timeout=total + 120 + QUERY_TIMEOUT_S * len(plan)) for _ in procs]
+    except queue_module.Empty:
+        for p in procs:
+            p.kill()
+        raise QueryBenchError(f"a query client process died while measuring (exit codes "
+                              f"{[p.exitcode for p in procs]})") from None
     for p in procs:
         p.join(timeout=30)
     out: dict[str, dict[str, Any]] = {}
