@@ -75,8 +75,9 @@ def _stage_command(stage: str) -> click.Command:
     @click.option("--fetch-size", "fetch_sizes", multiple=True, type=int, default=(10_000,),
                   show_default=True, help="Driver fetch sizes the export stage tries (repeat the option, e.g. "
                                           "--fetch-size 1000 --fetch-size 10000).")
-    @click.option("--peers", default="admin,loadcsv", show_default=True,
-                  help="Ingest peers to run: admin (neo4j-admin import), loadcsv, or none.")
+    @click.option("--peers", default="admin,loadcsv,bare", show_default=True,
+                  help="Ingest peers to run: admin (neo4j-admin import), loadcsv, bare (the ratings as bare "
+                       "CREATEs: the server's floor for the ratings phase), or none.")
     @click.option("--time-limit", type=float, default=None,
                   help="Seconds movierec's ingest may run; if it does not finish, its progress is reported.")
     @click.option("--stop/--keep", default=False, show_default=True,

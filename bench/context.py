@@ -29,7 +29,7 @@ class Context:
         other_python (str, optional): A second interpreter the export stage also runs in (e.g. one
             whose driver lacks ``neo4j-rust-ext``).
         fetch_sizes (tuple[int, ...]): Driver fetch sizes the export stage tries. (default: ``(10000,)``)
-        peers (tuple[str, ...]): Ingest peers to run: ``admin``, ``loadcsv``. (default: both)
+        peers (tuple[str, ...]): Ingest peers to run: ``admin``, ``loadcsv``, ``bare``. (default: all three)
         time_limit (float, optional): Seconds movierec's ingest may take before it is stopped and
             reported as unfinished, with its progress. (default: none)
     """
@@ -41,7 +41,7 @@ class Context:
     epochs: int = 2
     other_python: str | None = None
     fetch_sizes: tuple[int, ...] = (10_000,)
-    peers: tuple[str, ...] = ("admin", "loadcsv")
+    peers: tuple[str, ...] = ("admin", "loadcsv", "bare")
     time_limit: float | None = None
     state: dict[str, Any] = field(default_factory=dict)
 

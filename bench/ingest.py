@@ -7,6 +7,11 @@
 - **LOAD CSV ... CALL { } IN TRANSACTIONS**: the release's own CSV files copied into the
   server's import folder, loaded with the same idempotent MERGE semantics as movierec
   (``bench/cypher/load_csv_*.cypher``), constraints first.
+- **bare CREATE of the ratings** (the floor of any online load): users and movies created as bare nodes, then
+  every rating as one ``MATCH`` user, ``MATCH`` movie, ``CREATE`` relationship (``bench/cypher/bare_create_*``),
+  10,000 a transaction, 3 writers, no validation, no locks of its own, not idempotent. Its figure is the ratings
+  phase alone: what the server takes to create the ``RATED`` relationships online, against movierec's ratings
+  phase.
 - **movierec ingest** (:func:`movierec.ingest.load.ingest_release`): read + validate + write, online and
   idempotent; then the same ingest again on the loaded graph (the idempotent rerun).
 
@@ -119,6 +124,54 @@ def measure_load_csv(ctx: Context) -> tuple[Row, dict[str, Any]]:
         note="phases " + ", ".join(f"{k} {v:.1f} s" for k, v in phases.items()),
     )
     return row, counts
+
+
+BARE_WORKERS = 3
+
+
+def child_bare_create(uri: str, path: str, batch_size: int) -> dict[str, Any]:
+    """In a child: the release's users and movies as bare nodes, then its ratings as bare CREATEs (timed)."""
+    from movierec.core.db import connect
+    from movierec.core.settings import Neo4jSettings
+    from movierec.ingest.movielens import read_release
+
+    release = read_release(Path(path))
+    ratings = release.ratings.sort_values(["userId", "movieId"])
+    with connect(Neo4jSettings(uri=uri, password=os.environ["BENCH_NEO4J_PASSWORD"])) as graph:
+        _constraints(graph)
+        for name, ids in (("bare_create_users", release.users["userId"]), ("bare_create_movies",
+                                                                            release.movies["movieId"])):
+            graph.write_batches(bench_cypher.load(name), ({"id": int(i)} for i in ids), batch_size=batch_size)
+        rows = ({"u": u, "m": m, "r": r, "t": ts} for u, m, r, ts in zip(
+            ratings["userId"].tolist(), ratings["movieId"].tolist(), ratings["rating"].tolist(),
+            ratings["timestamp"].tolist(), strict=True))
+        started = time.perf_counter()
+        written = graph.write_batches(bench_cypher.load("bare_create_ratings"), rows, batch_size=batch_size,
+                                      workers=BARE_WORKERS)
+        seconds = time.perf_counter() - started
+    return {"ratings": written, "seconds": seconds}
+
+
+def measure_bare_create(ctx: Context) -> Row:
+    """The ratings as bare CREATEs into a fresh server: the floor of an online load's ratings phase."""
+    server = BenchServer(ctx.server, "bare")
+    server.start_fresh()
+    try:
+        settings = server.settings()
+        out = run_in_child("bench.ingest:child_bare_create", {"uri": settings.uri, "path": str(ctx.dataset.path),
+                                                              "batch_size": ctx.batch_size},
+                           env={"BENCH_NEO4J_PASSWORD": settings.password or ""}, timeout=ctx.time_limit)
+        peak = server.peak_rss_mib()
+    finally:
+        server.remove()
+    return Row(
+        name="bare CREATE of the ratings", peer=True,
+        figures={"ratings/s": None, "seconds": None, "ratings phase s": out["seconds"], "server peak RSS": peak,
+                 "client peak RSS": out["peak_rss_mib"]},
+        note=(f"the ratings phase alone: {out['ratings']:,} x (MATCH user, MATCH movie, CREATE) in "
+              f"{out['seconds']:.1f} s = {out['ratings'] / out['seconds']:,.0f}/s, {BARE_WORKERS} writers; "
+              "no validation, no locks, not idempotent"),
+    )
 
 
 class _FileProgress:
@@ -239,6 +292,8 @@ def run(ctx: Context) -> StageResult:
         if "loadcsv" in ctx.peers:
             load_csv, counts["LOAD CSV"] = measure_load_csv(ctx)
             result.rows.append(load_csv)
+        if "bare" in ctx.peers:
+            result.rows.append(measure_bare_create(ctx))
     ours, counts["movierec"] = measure_movierec(ctx)
     result.rows = ours + result.rows
     result.extra["counts"] = counts
@@ -253,4 +308,9 @@ def run(ctx: Context) -> StageResult:
     if load_row is not None:
         r = ratio(mine, load_row.figures["ratings/s"])
         result.targets.append(Target("ingest ÷ LOAD CSV", r, "≥ 2", None if r is None else r >= 2))
+    bare_row = result.row("bare CREATE of the ratings")
+    mine_phase = ours[0].figures["ratings phase s"]
+    bare_phase = None if bare_row is None else bare_row.figures["ratings phase s"]
+    if bare_phase and mine_phase:
+        result.extra["ratings_phase_vs_bare_create"] = bare_phase / mine_phase  # > 1: movierec's is faster
     return result
