@@ -12,8 +12,8 @@ movie graph with the ratings as edge weights (``weighting="rating"``, the defaul
   LightGCN's infinite-layer limit (a linear low-pass filter on the graph) plus an ideal low-pass filter.
 
 Both also give the run its embeddings (the graph's truncated SVD, ``U √Σ`` and ``V √Σ``, ``hidden``
-dimensions: what the vector indexes hold) and its ratings (a :class:`~movierec.gnn.model.RatingHead` on
-those embeddings, fitted on the training ratings).
+dimensions: what ``Movie.embedding`` and its vector index hold) and its ratings (a
+:class:`~movierec.gnn.model.RatingHead` on those embeddings, fitted on the training ratings).
 
 Example:
     >>> result = train_closed_form(data, split, TrainConfig.for_model("ease"))   # doctest: +SKIP

@@ -4,7 +4,7 @@ A writeback does not touch the properties queries read (``embedding``, ``ratingB
 switch. First it writes, for every user and movie of the run that is in the graph, *staging* properties
 (``cypher/stage_user_embeddings.cypher``, ``cypher/stage_movie_embeddings.cypher``):
 
-* ``stagedEmbedding`` (``LIST<FLOAT>``): the node's embedding, for the vector indexes;
+* ``stagedEmbedding`` (``LIST<FLOAT>``): the node's embedding (movies': for the vector index);
 * ``stagedRatingBias`` (FLOAT) and ``stagedRatingFactors`` (``LIST<FLOAT>``): the node's side of the run's rating
   model, the :class:`~movierec.gnn.model.LinearScorer` ``offset + user_bias[u] + movie_bias[m] + <user[u],
   movie[m]>`` clamped to the run's rating range (``TrainedRun.predict_rating``); the offset and range go on the

@@ -6,8 +6,8 @@ What lands in the graph (names in :mod:`movierec.core.schema`):
   best-scored movies that user has **not** rated in Neo4j now: every rating of the run's export (validation and
   test ratings included) plus those of users whose ratings changed since, read again (:mod:`movierec.gnn.rated`;
   every pair is read from the graph for a run trained from a file or a filtered export);
-* ``User.embedding`` / ``Movie.embedding`` (``LIST<FLOAT>``) with the cosine vector indexes ``user_embedding`` /
-  ``movie_embedding``, dimensions taken from the run;
+* ``User.embedding`` / ``Movie.embedding`` (``LIST<FLOAT>``), with the cosine vector index ``movie_embedding``,
+  dimensions taken from the run (no query looks users up by vector: ``User.embedding`` has no index);
 * the run's rating model (a :class:`~movierec.gnn.model.LinearScorer`): ``User.ratingBias`` / ``Movie.ratingBias``
   (FLOAT) and ``User.ratingFactors`` / ``Movie.ratingFactors`` (``LIST<FLOAT>``), with the offset and the clamp on
   the ModelRun, so that ``cypher/predict_rating.cypher`` gives any pair's predicted rating in Cypher:
@@ -35,8 +35,8 @@ writeback:
    run becomes active, the old one inactive, and the staged properties replace ``embedding``, ``ratingBias`` and
    ``ratingFactors`` (nodes the new run does not cover lose theirs, so no node keeps a vector or a rating
    parameter of another run, and ``predict_rating`` answers null for them);
-5. after the switch, fixes the vector indexes (an index of other dimensions is dropped and recreated;
-   ``CALL db.awaitIndexes()`` waits until they are ONLINE), then deletes every other run's RECOMMENDED and SIMILAR
+5. after the switch, fixes the vector index (one of other dimensions is dropped and recreated;
+   ``CALL db.awaitIndexes()`` waits until it is ONLINE), then deletes every other run's RECOMMENDED and SIMILAR
    relationships and stale staged properties in batches.
 
 If the process dies before step 4, nothing readers see has changed: the previous run is still active with its
@@ -49,7 +49,7 @@ when rerun). While the index dimensions change (a new run with another embedding
 fails for the seconds it takes to rebuild the index; recommendations, SIMILAR and predicted ratings are not
 affected.
 
-Scoring and top-K: :mod:`movierec.gnn.topk`; the vector indexes: :mod:`movierec.gnn.vector_index`.
+Scoring and top-K: :mod:`movierec.gnn.topk`; the vector index: :mod:`movierec.gnn.vector_index`.
 
 Example:
     >>> with connect(Neo4jSettings.resolve()) as graph:
@@ -269,7 +269,7 @@ def write_back(
         logger.info("run %s is active (replaced %s)", run.run_id, result.previous_run_ids or "nothing")
 
         step = steps.start("indexing embeddings")
-        phases.start("vector indexes", 0)
+        phases.start("vector index", 0)
         ensure_vector_indexes(graph, result.dimensions)
 
         step = steps.start("deleting replaced recommendations")

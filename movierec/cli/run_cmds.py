@@ -160,7 +160,7 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
 
     Ingest (validated, idempotent) -> export the graph from Neo4j -> split 80/10/10 ->
     train the default ranker or --model (a run directory under --runs-dir) -> write back top-K recommendations,
-    embeddings and vector indexes (atomic switch to the new run) -> print a few users'
+    embeddings and the movie vector index (atomic switch to the new run) -> print a few users'
     recommendations and the movies nearest to Toy Story. Rerunning it trains and
     activates a new run; the previous run's recommendations are replaced.
 

@@ -26,7 +26,7 @@ SIMILAR: Final = "SIMILAR"
 LABELS: Final = frozenset({USER, MOVIE, GENRE, MODEL_RUN})
 RELATIONSHIP_TYPES: Final = frozenset({RATED, TAGGED, IN_GENRE, RECOMMENDED, SIMILAR})
 
-# Vector indexes on the learned embeddings
+# Vector indexes on the learned embeddings (user_embedding: made by earlier versions, dropped by a writeback)
 USER_EMBEDDING_INDEX: Final = "user_embedding"
 MOVIE_EMBEDDING_INDEX: Final = "movie_embedding"
 

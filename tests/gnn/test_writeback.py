@@ -187,7 +187,7 @@ def test_write_back_writes_each_users_top_k_unrated_movies(graph: Graph) -> None
     assert result.recommendations == 3 + (N_USERS - 1) * 5 == bars.advanced - N_USERS - N_MOVIES - N_USERS
     assert result.embeddings == N_USERS + N_MOVIES
     assert bars.closed == len(bars.phases)
-    assert [p[0] for p in bars.phases] == ["scoring", "embeddings", "recommendations", "vector indexes",
+    assert [p[0] for p in bars.phases] == ["scoring", "embeddings", "recommendations", "vector index",
                                            "cleanup"]
     assert result.previous_run_ids == [] and result.deleted == 0 and result.dimensions == 8
 
