@@ -13,6 +13,13 @@ from movierec.core.db import Graph
 INDEX_TIMEOUT_S = 300
 
 
+def create_writeback_indexes(graph: Graph) -> None:
+    """Create the indexes runs and rating changes are looked up by (``cypher/create_writeback_indexes.cypher``);
+    idempotent, and without waiting for Neo4j to fill them."""
+    for statement in cypher.statements("create_writeback_indexes"):
+        graph.write(statement)
+
+
 def await_indexes(graph: Graph, timeout_s: int = INDEX_TIMEOUT_S) -> None:
     """Wait until every index is ONLINE (``cypher/await_indexes.cypher``)."""
     graph.write(cypher.load("await_indexes"), timeout=timeout_s)

@@ -74,7 +74,7 @@ from movierec import cypher
 from movierec.core.db import Graph
 from movierec.core.errors import MovierecError, WritebackError
 from movierec.core.progress import Phases, ProgressFactory
-from movierec.cypher.admin import await_indexes
+from movierec.cypher.admin import await_indexes, create_writeback_indexes
 from movierec.gnn.rated import rated_pairs
 from movierec.gnn.similar_writeback import delete_stale_similar, run_similar, write_similar
 from movierec.gnn.staging import checked_embeddings, checked_rating_model, stage_nodes
@@ -190,8 +190,7 @@ def write_back(
         similar = run_similar(run)
 
         step = steps.start("reading the graph")
-        for statement in cypher.statements("create_writeback_indexes"):
-            graph.write(statement)
+        create_writeback_indexes(graph)
         # ingest creates them (and Neo4j fills them in the background); for a graph loaded otherwise, filling
         # the rating-timestamp index here rather than beside scoring: it took the cores scoring needs
         await_indexes(graph)

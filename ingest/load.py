@@ -51,7 +51,7 @@ from movierec.core import schema
 from movierec.core.db import Graph, count_by_label, count_by_type
 from movierec.core.errors import IngestError, Neo4jUnavailable
 from movierec.core.progress import Bar, ProgressFactory
-from movierec.cypher.admin import await_indexes
+from movierec.cypher.admin import await_indexes, create_writeback_indexes
 from movierec.ingest.movielens import Release, read_release
 
 logger = logging.getLogger(__name__)
@@ -168,8 +168,7 @@ def create_change_indexes(graph: Graph) -> None:
         IngestError: The server refused a statement.
     """
     try:
-        for statement in cypher.statements("create_writeback_indexes"):
-            graph.write(statement)
+        create_writeback_indexes(graph)
     except Neo4jError as e:
         raise IngestError(f"cannot create the indexes on rating changes: {e.message}") from e
 

@@ -61,6 +61,13 @@ def test_batch_parameters_are_sent_whole_but_not_spelled_out_in_the_driver_log(
     assert not any("299.125" in m or "0.125" in m for m in runs)
     back = graph.read("MATCH (u:User) RETURN u.userId AS id, u.embedding AS e ORDER BY id")
     assert [(r["id"], r["e"]) for r in back] == [(row["id"], row["vector"]) for row in rows]
+    # a single query's list parameter too (refresh writes its rows with one `write`)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="neo4j"):
+        graph.write("UNWIND $ids AS id MATCH (u:User {userId: id}) SET u.seen = true", ids=[row["id"] for row in rows])
+    runs = [r.getMessage() for r in caplog.records if "C: RUN" in r.getMessage() and "UNWIND $ids" in r.getMessage()]
+    assert len(runs) == 1 and "<300 rows>" in runs[0] and "299" not in runs[0]
+    assert graph.read("MATCH (u:User) WHERE u.seen RETURN count(u) AS n")[0]["n"] == 300
 
 
 def test_concurrent_batches_all_commit_and_a_failure_stops_the_rest(graph: Graph) -> None:
