@@ -170,7 +170,8 @@ def create_change_indexes(graph: Graph) -> None:
     try:
         create_writeback_indexes(graph)
     except Neo4jError as e:
-        raise IngestError(f"cannot create the indexes on rating changes: {e.message}") from e
+        raise IngestError(f"every row is written, but the indexes on rating changes could not be created: {e.message} "
+                          "(rerun the same command to create them)") from e
 
 
 def load_release(
