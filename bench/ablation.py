@@ -4,7 +4,7 @@
 behind its default scale.
 
 Every row is fitted on the same training edges and measured on the same test edges as ``movierec evaluate``
-(the project's split and :func:`~movierec.gnn.metrics.ranking_metrics`), with its settings chosen on the
+(the project's split and :func:`~movierec.gnn.evaluation.metrics.ranking_metrics`), with its settings chosen on the
 validation edges. Rows:
 
 - ``ease``: the default ranker (EASE on the rating-weighted graph, λ on validation, 1,000 entries per column);
@@ -28,11 +28,11 @@ from typing import Any
 import torch
 
 from bench.graph_file import release_graph
-from movierec.gnn.config import SplitConfig, TrainConfig
-from movierec.gnn.hetero import MOVIE, RATES, USER
-from movierec.gnn.metrics import ranking_metrics
-from movierec.gnn.split import split_edges
-from movierec.gnn.train import train
+from movierec.gnn.data.hetero import MOVIE, RATES, USER
+from movierec.gnn.data.split import SplitConfig, split_edges
+from movierec.gnn.evaluation.metrics import ranking_metrics
+from movierec.gnn.models.registry import config_for
+from movierec.gnn.training.train import train
 
 WEIGHTS = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
 SCALES = (4.0, 8.0, 12.0, 16.0, 24.0, 32.0)
@@ -63,7 +63,7 @@ def sweep(release: Path, splits: list[str], scales: tuple[float, ...] = SCALES) 
     out: dict[str, Any] = {}
     for method in splits:
         split = split_edges(data, SplitConfig(method=method, seed=0))  # type: ignore[arg-type]
-        result = train(data, split, TrainConfig.for_model("ease", device="cpu", lambda_scales=scales))
+        result = train(data, split, config_for("ease", device="cpu", lambda_scales=scales))
         out[method] = [{"scale": scale, "lambda": row["loss"], "val_ndcg@10": row["val_ndcg@10"],
                         "val_recall@10": row["val_recall@10"]} for scale, row in zip(scales, result.history,
                                                                                       strict=True)]
@@ -90,7 +90,7 @@ def run(release: Path, splits: list[str]) -> dict[str, Any]:
                                 ("ease binary", {"weighting": "binary"}), ("gfcf", {})):
             model = "gfcf" if name == "gfcf" else "ease"
             started = time.perf_counter()
-            result = train(data, split, TrainConfig.for_model(model, device="cpu", **overrides))
+            result = train(data, split, config_for(model, device="cpu", **overrides))
             fitted[name] = result.rank
             rows[name] = {**measure(result.rank.scores, split.test), "seconds": time.perf_counter() - started,
                           "lambda": result.extra.get("ease_lambda")}

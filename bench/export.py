@@ -1,6 +1,6 @@
 """Stage ``export``: movierec's export to HeteroData against a bare driver scan.
 
-- **movierec export** (:func:`movierec.gnn.export.export_graph`): nodes, the streamed ratings, the
+- **movierec export** (:func:`movierec.gnn.data.export.export_graph`): nodes, the streamed ratings, the
   tensors; edges/s over the whole export.
 - **bare driver scan, one record per rating** (the peer): the obvious query for the same ratings
   (``cypher/export_rating_rows.cypher``), same fetch size, each record's four values appended to
@@ -38,7 +38,7 @@ def _settings(uri: str) -> Neo4jSettings:
 def child_export(uri: str, fetch_size: int) -> dict[str, Any]:
     """In a child: movierec's export of the whole graph."""
     from movierec.core.db import connect
-    from movierec.gnn.export import export_graph
+    from movierec.gnn.data.export import export_graph
 
     with connect(_settings(uri)) as graph:
         started = time.perf_counter()
@@ -52,7 +52,7 @@ def child_bare_scan(uri: str, fetch_size: int, per_user: bool = False) -> dict[s
     """In a child: the rating records into four Python lists with the bare driver."""
     from movierec import cypher
     from movierec.core.db import connect
-    from movierec.gnn.config import SubgraphFilter
+    from movierec.gnn.data.where import SubgraphFilter
 
     params = SubgraphFilter().params()
     users: list[int] = []

@@ -1,7 +1,7 @@
 """Fold-in quality on a real release: ``python -m bench.foldin [RELEASE] [--json OUT]``.
 
 New users scored from their first n ratings by the trained default ranker, without retraining, against a
-full retrain with those ratings and against popularity (:mod:`movierec.gnn.foldin_eval` has the protocol).
+full retrain with those ratings and against popularity (:mod:`movierec.gnn.evaluation.foldin_eval` has the protocol).
 No Neo4j: the release is read into the exporter's graph (:func:`bench.graph_file.release_graph`).
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from bench.graph_file import release_graph
 from movierec.core.text import format_table
-from movierec.gnn.config import TrainConfig
-from movierec.gnn.foldin_eval import DEFAULT_NS, fold_in_quality
+from movierec.gnn.evaluation.foldin_eval import DEFAULT_NS, fold_in_quality
+from movierec.gnn.models.registry import config_for
 
 
 def main() -> None:
@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     started = time.perf_counter()
-    result = fold_in_quality(release_graph(args.release), TrainConfig.for_model(args.model, device="cpu"),
+    result = fold_in_quality(release_graph(args.release), config_for(args.model, device="cpu"),
                              DEFAULT_NS)
     rows = result["rows"]
     for metric in ("recall@10", "ndcg@10"):

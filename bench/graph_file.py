@@ -2,7 +2,7 @@
 
 For timing training at scales where loading Neo4j first would take most of the session (the 25M synthetic
 release ingests in about 18 minutes here): the release is read and validated by ingest's reader and
-assembled by the exporter's own :func:`~movierec.gnn.export.build_heterodata`, so ``movierec train --data
+assembled by the exporter's own :func:`~movierec.gnn.data.export.build_heterodata`, so ``movierec train --data
 OUT.pt`` sees what ``movierec export`` would have written (ids, ratings, timestamps, genres, titles).
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 from torch_geometric.data import HeteroData
 
-from movierec.gnn.export import build_heterodata, save_heterodata
-from movierec.gnn.hetero import MOVIE, RATES
+from movierec.gnn.data.export import build_heterodata, save_heterodata
+from movierec.gnn.data.hetero import MOVIE, RATES
 from movierec.ingest.movielens import read_release
 
 

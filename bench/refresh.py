@@ -4,11 +4,12 @@ Against the Neo4j of ``NEO4J_URI`` (a graph with an active run, e.g. the 25M pip
 loaded once (as ``refresh --watch`` or an application would keep it), it measures:
 
 1. **one user refreshed end to end**: a new rating written with ``movierec rate``'s library call, then that
-   user's ratings read, every movie scored by fold-in, the top-K written (:func:`movierec.gnn.refresh.refresh_users`);
+   user's ratings read, every movie scored by fold-in, the top-K written
+   (:func:`movierec.gnn.serving.refresh.refresh_users`);
    the time of step 2 alone, ``samples`` times: p50 / p99;
 2. **refresh of many changed users**: ``users`` users each rate one more movie, then one :func:`refresh` call
    (finding the changed users included): seconds and users per second;
-3. **recommend --fresh** at 1 client (:func:`movierec.gnn.refresh.fresh_recommend`): p50 / p99 over ``samples``
+3. **recommend --fresh** at 1 client (:func:`movierec.gnn.serving.refresh.fresh_recommend`): p50 / p99 over ``samples``
    users.
 
 Each timed loop is preceded by ``--warmup`` untimed requests (the run's tensors and the server's caches warm up,
@@ -29,7 +30,7 @@ from typing import Any
 from movierec import cypher
 from movierec.core.db import connect
 from movierec.core.settings import Neo4jSettings
-from movierec.gnn.refresh import ActiveFoldIn, fresh_recommend, refresh, refresh_users
+from movierec.gnn.serving.refresh import ActiveFoldIn, fresh_recommend, refresh, refresh_users
 from movierec.ingest.rate import rate_movie
 
 GOALS = {"one_user_p50_ms": 50.0, "one_user_p99_ms": 200.0, "refresh_1000_s": 10.0, "fresh_p99_ms": 100.0}

@@ -1,7 +1,7 @@
 """Top-K scoring against the machine's limit: ``python -m bench.scoring RUN [--writeback-out FILE] [--json OUT]``.
 
 The writeback ranks every user of a run (rated movies masked, top-20) before it writes anything
-(:func:`movierec.gnn.topk.score_users`). Its peer is the bare loop of the issue, in the same process:
+(:func:`movierec.gnn.serving.topk.score_users`). Its peer is the bare loop of the issue, in the same process:
 random 64-dim factors of the run's own shapes, chunks of 2,048 users, ``U @ M.T`` then ``topk(20)``, nothing
 else; plus ``torch.mm``'s GFLOP/s on one 2,048 x 64 x M product. Rows:
 
@@ -61,8 +61,8 @@ def mm_gflops(movies: int, dims: int = PEER_DIMS, chunk: int = PEER_CHUNK, repea
 def movierec_seconds(run_path: Path) -> tuple[float, int, int, int]:
     """Seconds of :func:`score_users` over every user of the run (rated pairs: the run's edges); users, movies,
     ratings."""
-    from movierec.gnn.run_dir import load_run
-    from movierec.gnn.topk import score_users
+    from movierec.gnn.serving.topk import score_users
+    from movierec.gnn.training.run_dir import load_run
 
     run = load_run(run_path)
     edge_index, _, _ = run.split()

@@ -1,12 +1,12 @@
 """Stage ``train``: seconds per epoch and peak RSS of movierec's models, on CPU.
 
-Variants (:func:`movierec.gnn.train.train`, one model, ``--epochs`` epochs, no early stop):
+Variants (:func:`movierec.gnn.training.train.train`, one model, ``--epochs`` epochs, no early stop):
 
-- ``sage`` full-batch and mini-batch (neighbour sampling, ``movierec.gnn.sampler``);
+- ``sage`` full-batch and mini-batch (neighbour sampling, ``movierec.gnn.data.sampler``);
 - ``lightgcn`` (the ranking model) with its default BPR batches, and full-batch (one step per
   epoch over every training edge).
 
-Peer: the biased matrix factorisation baseline (:func:`movierec.gnn.baselines.matrix_factorization`,
+Peer: the biased matrix factorisation baseline (:func:`movierec.gnn.models.mf.matrix_factorization`,
 full-batch Adam) for the same number of epochs on the same training edges: the cost of the
 classic model every GNN epoch is compared with.
 
@@ -28,6 +28,7 @@ from bench.child import ChildError, run_in_child
 from bench.context import Context
 from bench.report import Row, StageResult
 from movierec.core.settings import Neo4jSettings
+from movierec.gnn.models.registry import config_for
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def child_prepare(uri: str, out: str) -> dict[str, Any]:
     """In a child: export the whole graph and save it for the training children."""
     from movierec.core.db import connect
     from movierec.core.settings import Neo4jSettings
-    from movierec.gnn.export import export_graph, save_heterodata
+    from movierec.gnn.data.export import export_graph, save_heterodata
 
     with connect(Neo4jSettings(uri=uri, password=os.environ["BENCH_NEO4J_PASSWORD"])) as graph:
         data, stats = export_graph(graph)
@@ -49,9 +50,8 @@ def child_prepare(uri: str, out: str) -> dict[str, Any]:
 def _load(data_path: str) -> tuple[Any, Any]:
     import torch
 
-    from movierec.gnn.config import SplitConfig
-    from movierec.gnn.export import load_heterodata
-    from movierec.gnn.split import split_edges
+    from movierec.gnn.data.export import load_heterodata
+    from movierec.gnn.data.split import SplitConfig, split_edges
 
     torch.set_num_threads(os.cpu_count() or 1)
     data = load_heterodata(data_path)
@@ -60,18 +60,15 @@ def _load(data_path: str) -> tuple[Any, Any]:
 
 def child_train(data_path: str, model: str, minibatch: bool, epochs: int, batch_size: int | None) -> dict[str, Any]:
     """In a child: ``epochs`` epochs of one model; per-epoch seconds from the training history."""
-    from movierec.gnn.config import TrainConfig
-    from movierec.gnn.train import train
+    from movierec.gnn.training.train import train
 
     data, split = _load(data_path)
-    overrides: dict[str, Any] = {"epochs": epochs, "patience": epochs + 1, "device": "cpu", "minibatch": minibatch}
-    if model == "sage":
-        overrides["ensemble"] = 1
-    else:
-        overrides["rating_head_epochs"] = 1
+    # one ensemble member (sage) and one rating-head epoch (the rankers): the epochs of the model itself are timed
+    overrides: dict[str, Any] = {"epochs": epochs, "patience": epochs + 1, "device": "cpu", "minibatch": minibatch,
+                                 "ensemble": 1, "rating_head_epochs": 1}
     if batch_size is not None:
         overrides["batch_size"] = batch_size if batch_size > 0 else len(split.train)
-    config = TrainConfig.for_model(model, **overrides)
+    config = config_for(model, **overrides)
     started = time.perf_counter()
     result = train(data, split, config)
     total = time.perf_counter() - started
@@ -82,8 +79,8 @@ def child_train(data_path: str, model: str, minibatch: bool, epochs: int, batch_
 
 def child_mf(data_path: str, epochs: int) -> dict[str, Any]:
     """In a child: the full-batch MF baseline for ``epochs`` epochs."""
-    from movierec.gnn.baselines import matrix_factorization
-    from movierec.gnn.hetero import MOVIE, RATES, USER
+    from movierec.gnn.data.hetero import MOVIE, RATES, USER
+    from movierec.gnn.models.mf import matrix_factorization
 
     data, split = _load(data_path)
     ei, r = data[RATES].edge_index, data[RATES].edge_label.float()
@@ -97,7 +94,7 @@ def child_mf(data_path: str, epochs: int) -> dict[str, Any]:
 VARIANTS: list[tuple[str, str, bool, int | None]] = [
     # name, model, minibatch, batch size (None = the model's default, 0 = every training edge)
     ("sage full-batch", "sage", False, None),
-    ("sage mini-batch (movierec.gnn.sampler)", "sage", True, None),
+    ("sage mini-batch (movierec.gnn.data.sampler)", "sage", True, None),
     ("lightgcn BPR batches", "lightgcn", False, None),
     ("lightgcn full-batch", "lightgcn", False, 0),
 ]

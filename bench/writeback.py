@@ -1,6 +1,6 @@
 """Stage ``writeback``: top-20 for every user, all embeddings and the vector indexes.
 
-- **movierec writeback** (:func:`movierec.gnn.writeback.write_back`) of a freshly trained run
+- **movierec writeback** (:func:`movierec.gnn.serving.writeback.write_back`) of a freshly trained run
   (``lightgcn``, full-batch, ``--epochs`` epochs: the model's quality does not change the
   write volume). Rows = RECOMMENDED + SIMILAR relationships + embeddings (every row the call
   writes); rows/s over the whole call (scoring, staging, atomic switch, vector indexes, cleanup)
@@ -42,14 +42,14 @@ def _connect(uri: str) -> Any:
 
 def child_train_run(data_path: str, runs_dir: str, epochs: int) -> dict[str, Any]:
     """In a child: train the run to write back (lightgcn, full-batch) and save its directory."""
-    from movierec.gnn.config import SplitConfig, TrainConfig
-    from movierec.gnn.export import load_heterodata
-    from movierec.gnn.run import train_run
-    from movierec.gnn.split import split_edges
+    from movierec.gnn.data.export import load_heterodata
+    from movierec.gnn.data.split import SplitConfig, split_edges
+    from movierec.gnn.models.registry import config_for
+    from movierec.gnn.training.run import train_run
 
     data = load_heterodata(data_path)
     split = split_edges(data, SplitConfig())
-    config = TrainConfig.for_model("lightgcn", epochs=epochs, patience=epochs + 1, device="cpu",
+    config = config_for("lightgcn", epochs=epochs, patience=epochs + 1, device="cpu",
                                    batch_size=len(split.train), rating_head_epochs=20)
     started = time.perf_counter()
     run = train_run(data, split, config, runs_dir=runs_dir)
@@ -58,8 +58,8 @@ def child_train_run(data_path: str, runs_dir: str, epochs: int) -> dict[str, Any
 
 def child_writeback(uri: str, run_path: str) -> dict[str, Any]:
     """In a child: movierec's writeback of the run."""
-    from movierec.gnn.run_dir import load_run
-    from movierec.gnn.writeback import write_back
+    from movierec.gnn.serving.writeback import write_back
+    from movierec.gnn.training.run_dir import load_run
 
     run = load_run(run_path)
     with _connect(uri) as graph:
@@ -74,7 +74,7 @@ def child_writeback(uri: str, run_path: str) -> dict[str, Any]:
 
 def child_peer(uri: str, run_path: str) -> dict[str, Any]:
     """In a child: the same rows written plainly (timed), then removed (not timed)."""
-    from movierec.gnn.run_dir import load_run
+    from movierec.gnn.training.run_dir import load_run
 
     run = load_run(run_path)
     user_emb, movie_emb = run.embeddings()

@@ -2,12 +2,12 @@
 
 This is the library behind ``movierec pipeline``; the CLI only parses options, draws progress
 bars and prints. Each step is the stage's own entry point (:func:`movierec.ingest.load.ingest_release`,
-:func:`movierec.gnn.export.export_graph`, :func:`movierec.gnn.split.split_edges`,
-:func:`movierec.gnn.run.train_run`, :func:`movierec.gnn.writeback.write_back`).
+:func:`movierec.gnn.data.export.export_graph`, :func:`movierec.gnn.data.split.split_edges`,
+:func:`movierec.gnn.training.run.train_run`, :func:`movierec.gnn.serving.writeback.write_back`).
 
 Example:
     >>> with connect(Neo4jSettings.resolve()) as graph:                       # doctest: +SKIP
-    ...     result = run_pipeline(graph, Path("ml-latest-small"), TrainConfig.for_model("lightgcn"))
+    ...     result = run_pipeline(graph, Path("ml-latest-small"), config_for("lightgcn"))
     >>> result.writeback.recommendations                                       # doctest: +SKIP
     12200
 """
@@ -21,14 +21,14 @@ from typing import Any
 
 from movierec.core.db import Graph
 from movierec.core.progress import ProgressFactory
-from movierec.gnn.config import TrainConfig
-from movierec.gnn.export import export_graph
-from movierec.gnn.run import train_run
-from movierec.gnn.run_dir import DEFAULT_RUNS_DIR, TrainedRun
-from movierec.gnn.split import split_edges
-from movierec.gnn.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K
-from movierec.gnn.train import EpochCallback
-from movierec.gnn.writeback import DEFAULT_BATCH_SIZE, WritebackResult, write_back
+from movierec.gnn.data.export import export_graph
+from movierec.gnn.data.split import split_edges
+from movierec.gnn.models.base import EpochCallback
+from movierec.gnn.serving.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K
+from movierec.gnn.serving.writeback import DEFAULT_BATCH_SIZE, WritebackResult, write_back
+from movierec.gnn.training.config import TrainConfig
+from movierec.gnn.training.run import train_run
+from movierec.gnn.training.run_dir import DEFAULT_RUNS_DIR, TrainedRun
 from movierec.ingest.load import IngestSummary, ingest_release
 
 STEPS = ("ingest", "export and train", "write back")

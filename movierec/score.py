@@ -22,8 +22,8 @@ from movierec import cypher
 from movierec.core.db import Graph
 from movierec.core.errors import NotFoundError
 from movierec.cypher.queries import active_run, predict_ratings
-from movierec.gnn.ids import positions
-from movierec.gnn.run_dir import TrainedRun, load_run
+from movierec.gnn.data.ids import positions
+from movierec.gnn.training.run_dir import TrainedRun, load_run
 
 
 @dataclass

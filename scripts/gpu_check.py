@@ -9,7 +9,7 @@ Subcommands (the shell script calls them; run from the repository root with ``PY
   on CPU and on the accelerator over the CPU-trained runs, check the metrics agree, write one JSON.
 
 The device machine has torch, torch-geometric, pandas, click, tqdm and matplotlib but no ``neo4j`` driver, and
-``movierec.cli`` (through ``movierec.core.db``) and ``movierec.gnn.run`` (through ``movierec.gnn.export``)
+``movierec.cli`` (through ``movierec.core.db``) and ``movierec.gnn.training.run`` (through ``movierec.gnn.data.export``)
 import the driver at module level. ``train --data FILE`` never talks to Neo4j, so when the driver is missing
 (or ``--stub-neo4j`` is given) a stub module stands in for it: importing works, any use of it raises.
 """
@@ -89,8 +89,8 @@ def sha256(path: Path) -> str:
 
 def cmd_manifest(args: argparse.Namespace) -> int:
     prepare_imports(force_stub=False)
-    from movierec.gnn.export import load_heterodata
-    from movierec.gnn.hetero import MOVIE, RATES, USER
+    from movierec.gnn.data.export import load_heterodata
+    from movierec.gnn.data.hetero import MOVIE, RATES, USER
 
     graph = Path(args.graph)
     data = load_heterodata(graph)
@@ -120,10 +120,10 @@ def cmd_import_check(args: argparse.Namespace) -> int:
     stubbed = prepare_imports(force_stub=True)
     started = time.perf_counter()
     import movierec.cli  # noqa: F401
-    import movierec.gnn.run  # noqa: F401
-    from movierec.gnn.train import resolve_device
+    import movierec.gnn.training.run  # noqa: F401
+    from movierec.gnn.training.train import resolve_device
 
-    print(f"import check: movierec.cli and movierec.gnn.run import with the neo4j driver stubbed "
+    print(f"import check: movierec.cli and movierec.gnn.training.run import with the neo4j driver stubbed "
           f"(stub={stubbed}) in {time.perf_counter() - started:.1f} s; resolve_device('auto') here -> "
           f"{resolve_device('auto')}")
     return 0
@@ -202,8 +202,7 @@ class DeviceRun:
     def __init__(self, run: Any, device: Any) -> None:
         import torch
 
-        from movierec.gnn.model import LinearScorer
-        from movierec.gnn.scorers import ItemItemScorer
+        from movierec.gnn.models.scorers import ItemItemScorer, LinearScorer
 
         self.run_id, self.path, self.model = run.run_id, run.path, run.model
         self.user_ids, self.movie_ids = run.user_ids, run.movie_ids
@@ -232,14 +231,14 @@ class DeviceRun:
 
 def time_top_k(run: Any, rated: tuple[Any, Any], device: str | None, chunk: int,
                k: int = 20) -> tuple[float, Any, int]:
-    """Top-``k`` of every user with :func:`movierec.gnn.topk.top_k`; seconds, ``[U, k]`` movies (CPU), chunks.
+    """Top-``k`` of every user with :func:`movierec.gnn.serving.topk.top_k`; seconds, ``[U, k]`` movies (CPU), chunks.
 
     ``device=None`` scores with the run as loaded (the library's CPU path); a device scores through
     :class:`DeviceRun` (``"cpu"`` too: how ``GPU_CHECK_FORCE_CPU`` tests that path).
     """
     import torch
 
-    from movierec.gnn.topk import top_k
+    from movierec.gnn.serving.topk import top_k
 
     scoring = run if device is None else DeviceRun(run, torch.device(device))
     device = device or "cpu"
@@ -271,7 +270,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     import torch
 
-    from movierec.gnn.train import resolve_device
+    from movierec.gnn.training.train import resolve_device
 
     accel = args.accel
     out_json = Path(args.json) if args.json else None
@@ -344,7 +343,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 diff = abs(float(a[metric]) - float(c[metric]))
                 report.check(f"{model} |Δ{metric}| {accel} vs cpu", diff, tol, diff <= tol)
 
-    from movierec.gnn.run_dir import load_run
+    from movierec.gnn.training.run_dir import load_run
 
     report.data["top_k"] = {}
     for model in ("sage", "ease"):
@@ -400,7 +399,7 @@ def print_summary(data: dict[str, Any], accel: str) -> None:
         print(f"sage s/epoch (median after the first): cpu {c:.3f}, {accel} {a:.3f}  -> {c / a:.1f}x")
     ea, ec = steps.get("ease-accel"), steps.get("ease-cpu")
     if ea and ec:
-        print(f"ease fit s (closed form; gnn/train.py fits it on CPU whatever --device): cpu {ec['train_s']:.2f}, "
+        print(f"ease fit s (closed form; closed_form.py fits it on CPU whatever --device): cpu {ec['train_s']:.2f}, "
               f"--device {accel} {ea['train_s']:.2f}")
     for model, fig in top.items():
         a, b = fig["accel_s"], fig["accel_s_big_chunk"]

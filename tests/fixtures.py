@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 from movierec.core.db import Graph
-from movierec.gnn.model import LinearScorer
+from movierec.gnn.models.scorers import LinearScorer
 from movierec.ingest.load import ingest_release
 
 

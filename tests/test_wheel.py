@@ -56,7 +56,7 @@ def test_the_wheel_installs_one_top_level_package(wheel_venv: tuple[Path, Path, 
         names = set(z.namelist())
     assert {t for t in tops if not t.endswith(".dist-info")} == {"movierec"}
     # the linked stage folders travel as real files, with the Cypher library
-    assert {"movierec/gnn/export.py", "movierec/ingest/load.py", "movierec/cypher/recommend_for_user.cypher",
+    assert {"movierec/gnn/data/export.py", "movierec/ingest/load.py", "movierec/cypher/recommend_for_user.cypher",
             "movierec/cypher/movierec.grass"} <= names
     assert not any(name.startswith("movierec/bench") or name.startswith("bench/") for name in names)
 
@@ -66,7 +66,7 @@ def test_movierec_pipeline_runs_from_the_wheel(
     wheel_venv: tuple[Path, Path, set[str]], graph: Graph, neo4j_env: dict[str, str], tmp_path: Path
 ) -> None:
     _, venv, _ = wheel_venv
-    where = _run([str(venv / "bin" / "python"), "-c", "import movierec.gnn.export as m; print(m.__file__)"],
+    where = _run([str(venv / "bin" / "python"), "-c", "import movierec.gnn.data.export as m; print(m.__file__)"],
                  cwd=tmp_path).stdout.strip()
     assert where.startswith(str(venv)), where
     release = two_communities(tmp_path / "release")

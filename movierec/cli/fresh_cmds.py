@@ -13,7 +13,7 @@ import click
 from movierec.cli.options import neo4j_options, progress_bars, quiet_option
 from movierec.core.db import connect
 from movierec.core.settings import Neo4jSettings
-from movierec.gnn.refresh import DEFAULT_REFRESH_BATCH, ActiveFoldIn, StaleRunError, refresh
+from movierec.gnn.serving.refresh import DEFAULT_REFRESH_BATCH, ActiveFoldIn, StaleRunError, refresh
 
 COMMANDS: list[click.Command] = []
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from movierec.cli.options import MODEL_HELP, neo4j_options, quiet_option, stack
+from movierec.cli.options import model_option, neo4j_options, quiet_option, stack
 from movierec.core.settings import Neo4jSettings
-from movierec.gnn.config import DEFAULT_MODEL, MODELS
+from movierec.gnn.models.registry import config_for, model_class
 
 COMMANDS: list[click.Command] = []
 
@@ -34,7 +34,7 @@ def filter_options(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, where_text: str | None, min_year: int | None, max_year: int | None,
                 genre: tuple[str, ...], users: str | None, rated_after: str | None, rated_before: str | None,
                 **kwargs: Any) -> Any:
-        from movierec.gnn.config import SubgraphFilter, parse_datetime, parse_where
+        from movierec.gnn.data.where import SubgraphFilter, parse_datetime, parse_where
 
         try:
             fields: dict[str, Any] = parse_where(where_text) if where_text else {}
@@ -64,7 +64,7 @@ def _export(settings: Neo4jSettings, where: Any, quiet: bool) -> tuple[Any, Any]
     from tqdm import tqdm
 
     from movierec.core.db import connect
-    from movierec.gnn.export import export_graph
+    from movierec.gnn.data.export import export_graph
 
     with connect(settings) as graph, tqdm(desc="export", unit=" ratings", disable=quiet, file=sys.stderr) as bar:
 
@@ -88,14 +88,14 @@ def export_cmd(settings: Neo4jSettings, where: Any, out: Path, compare_scan: boo
 
     Node types user and movie (genres as movie multi-hot features), edge type
     (user, rates, movie) with the rating in edge_label and the time; node_id tensors map
-    tensor indices back to userId / movieId. Load it with movierec.gnn.export.load_heterodata.
+    tensor indices back to userId / movieId. Load it with movierec.gnn.data.export.load_heterodata.
 
     Example:
 
         movierec export --where "year >= 2000 and genre = Comedy" --out comedy.pt
     """
     from movierec.core.db import connect
-    from movierec.gnn.export import bare_scan, save_heterodata
+    from movierec.gnn.data.export import bare_scan, save_heterodata
 
     data, stats = _export(settings, where, quiet)
     save_heterodata(data, out)
@@ -113,8 +113,7 @@ COMMANDS.append(export_cmd)
 @click.command("train")
 @neo4j_options
 @filter_options
-@click.option("--model", type=click.Choice(MODELS), default=DEFAULT_MODEL, show_default=True,
-              help=MODEL_HELP)
+@model_option()
 @click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Train on a graph saved by `movierec export` instead of reading Neo4j (filters then do not apply).")
 @click.option("--split", "split_method", type=click.Choice(["random", "temporal"]), default="random",
@@ -161,11 +160,10 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
     """
     from tqdm import tqdm
 
-    from movierec.gnn.config import SplitConfig, TrainConfig
-    from movierec.gnn.export import load_heterodata
-    from movierec.gnn.run import train_run
-    from movierec.gnn.split import read_test_pairs, split_edges
-    from movierec.gnn.train import resolve_device
+    from movierec.gnn.data.export import load_heterodata
+    from movierec.gnn.data.split import SplitConfig, read_test_pairs, split_edges
+    from movierec.gnn.training.run import train_run
+    from movierec.gnn.training.train import resolve_device
 
     resolve_device(device)  # fail before exporting
     split_config = SplitConfig(method="file" if test_ratings else split_method,  # type: ignore[arg-type]
@@ -177,7 +175,7 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
         raise click.BadParameter(f"{num_neighbors!r} is not a comma-separated list of integers",
                                  param_hint="--num-neighbors") from e
     try:
-        config = TrainConfig.for_model(model, seed=seed, device=device, split=split_config,
+        config = config_for(model, seed=seed, device=device, split=split_config,
                                        num_neighbors=neighbors, **hyper)
     except (TypeError, ValueError) as e:
         raise click.BadParameter(str(e)) from e
@@ -187,7 +185,7 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
     else:
         data, stats = _export(settings, where, quiet)
     split = split_edges(data, split_config, test_pairs)
-    total = config.epochs * (config.ensemble if model == "sage" else 1)
+    total = model_class(model).epochs_in_total(config)
     with tqdm(total=total, desc=f"train {model}", unit="epoch", disable=quiet, file=sys.stderr) as bar:
 
         def progress(row: dict[str, Any]) -> None:
@@ -202,14 +200,7 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
     k = config.k
     click.echo(f"run {run.run_id} written to {run.path}")
     click.echo(f"test RMSE {m['rmse']:.4f}  MAE {m['mae']:.4f}  Recall@{k} {m[f'recall@{k}']:.4f}  "
-               f"NDCG@{k} {m[f'ndcg@{k}']:.4f}  ({_training(run.model, m)})")
-
-
-def _training(model: str, metrics: dict[str, Any]) -> str:
-    """How training went, in words: closed-form fits have candidates (λ values), not epochs."""
-    if model in ("ease", "gfcf"):
-        return f"closed form, {metrics['epochs']} fit(s) compared on validation, {metrics['train_seconds']:.1f} s"
-    return f"{metrics['epochs']} epochs, {metrics['seconds_per_epoch']:.2f} s/epoch"
+               f"NDCG@{k} {m[f'ndcg@{k}']:.4f}  ({model_class(run.model).training_summary(m)})")
 
 
 COMMANDS.append(train_cmd)
@@ -231,8 +222,8 @@ def evaluate_cmd(run_dir: Path, metrics_out: Path | None, quiet: bool) -> None:
 
         movierec evaluate runs/20261128-233000-sage --metrics-out metrics.json
     """
-    from movierec.gnn.evaluate import evaluate_run
-    from movierec.gnn.run_dir import load_run
+    from movierec.gnn.evaluation.evaluate import evaluate_run
+    from movierec.gnn.training.run_dir import load_run
 
     run = load_run(run_dir)
     if not quiet:

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from movierec.core.progress import Bar, ProgressFactory
 from movierec.core.settings import Neo4jSettings
+from movierec.gnn.models.registry import DEFAULT_MODEL, MODELS, models_help
 
 Command = Callable[..., Any]
 Decorator = Callable[[Command], Command]
@@ -64,8 +65,23 @@ def neo4j_options_named(user_flag: str = "--user") -> Decorator:
 neo4j_options = neo4j_options_named("--user")
 """--uri/--user/--password/--database; the command receives ``settings: Neo4jSettings``."""
 
-MODEL_HELP = ("ease: closed-form item-item ranker on the rating graph (the default ranker); gfcf: closed-form "
-              "graph filter (GF-CF); lightgcn: BPR-trained LightGCN; sage: GraphSAGE rating regression.")
+
+
+class ModelChoice(click.Choice):
+    """``--model``: the names in the model registry, read when the option is parsed (so a model registered after
+    this module was imported is accepted too)."""
+
+    def __init__(self) -> None:
+        super().__init__(list(MODELS))
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        self.choices = tuple(MODELS)
+        return super().convert(value, param, ctx)
+
+
+def model_option() -> Decorator:
+    """``--model NAME``: a registered model (default: the default ranker); its help lists each model's summary."""
+    return click.option("--model", type=ModelChoice(), default=DEFAULT_MODEL, show_default=True, help=models_help())
 
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or progress messages.")
 

@@ -23,7 +23,7 @@ from movierec.cypher.queries import (
     recommend,
     similar,
 )
-from movierec.gnn.refresh import fresh_recommend
+from movierec.gnn.serving.refresh import fresh_recommend
 
 COMMANDS: list[click.Command] = []
 

@@ -1,6 +1,6 @@
 """CLI commands that put a trained run to work: writeback, score, and the whole pipeline.
 
-The commands only parse options, call the library (:func:`movierec.gnn.writeback.write_back`,
+The commands only parse options, call the library (:func:`movierec.gnn.serving.writeback.write_back`,
 :func:`movierec.score.score_pair`, :func:`movierec.pipeline.run_pipeline`) and print.
 """
 
@@ -15,19 +15,19 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from movierec.cli.options import MODEL_HELP, neo4j_options, neo4j_options_named, progress_bars, quiet_option, stack
+from movierec.cli.options import model_option, neo4j_options, neo4j_options_named, progress_bars, quiet_option, stack
 from movierec.cli.query_cmds import echo_recommendations, format_option, table
 from movierec.core.db import connect
 from movierec.core.errors import NotFoundError
 from movierec.core.settings import Neo4jSettings
-from movierec.gnn.config import DEFAULT_MODEL, MODELS
+from movierec.gnn.models.registry import config_for, model_class
 
 COMMANDS: list[click.Command] = []
 RATING_TOLERANCE = 1e-4  # the run directory's and Cypher's predicted ratings agree within this (float32 vs float64)
 
 
 def _load_run(path: Path) -> Any:
-    from movierec.gnn.run_dir import load_run
+    from movierec.gnn.training.run_dir import load_run
 
     return load_run(path)
 
@@ -79,7 +79,7 @@ def writeback_cmd(run_path: Path, k: int, batch_size: int, chunk_size: int, sett
 
         movierec writeback runs/lightgcn-20260101-120000 --k 20
     """
-    from movierec.gnn.writeback import write_back
+    from movierec.gnn.serving.writeback import write_back
 
     run = _load_run(run_path)
     with connect(settings) as graph:
@@ -141,8 +141,7 @@ def _in_cypher(pair: Any) -> str:
               help="A MovieLens release directory or .zip, e.g. ../shared/datasets/ml-latest-small.")
 @click.option("--download", "download", metavar="NAME",
               help="Fetch this GroupLens release (e.g. ml-latest-small) instead of --path.")
-@click.option("--model", type=click.Choice(MODELS), default=DEFAULT_MODEL, show_default=True,
-              help=MODEL_HELP)
+@model_option()
 @click.option("--epochs", type=click.IntRange(min=1), help="Maximum training epochs. [default: per model]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split and of training.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -169,8 +168,8 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
         movierec pipeline --path ../shared/datasets/ml-latest-small
     """
     from movierec.cypher.queries import find_movie, recommend, similar
-    from movierec.gnn.config import SplitConfig, TrainConfig
-    from movierec.gnn.train import resolve_device
+    from movierec.gnn.data.split import SplitConfig
+    from movierec.gnn.training.train import resolve_device
     from movierec.pipeline import STEPS, run_pipeline
 
     if (path is None) == (download is None):
@@ -180,14 +179,14 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
     except ValueError as e:
         raise click.BadParameter(f"{sample_users!r} is not a comma-separated list of userIds") from e
     resolve_device(device)
-    config = TrainConfig.for_model(model, seed=seed, device=device, epochs=epochs, split=SplitConfig(seed=seed))
+    config = config_for(model, seed=seed, device=device, epochs=epochs, split=SplitConfig(seed=seed))
     started = time.perf_counter()
     if download is not None:
         from movierec.ingest.download import download_release
 
         path = download_release(download, progress=progress_bars(quiet, unit="B"))
     assert path is not None
-    total = config.epochs * (config.ensemble if model == "sage" else 1)
+    total = model_class(model).epochs_in_total(config)
     steps = len(STEPS) + 1
 
     def on_step(i: int, name: str) -> None:

@@ -15,7 +15,7 @@ from PIL import Image, ImageStat
 from movierec import cypher
 from movierec.core.db import connect
 from movierec.cypher.admin import wipe
-from movierec.gnn.writeback import write_back
+from movierec.gnn.serving.writeback import write_back
 from tests.browser.conftest import BrowserTarget
 from tests.fixtures import FixedRun, expected_top_k, make_graph, users_and_movies
 

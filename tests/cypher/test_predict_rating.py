@@ -19,8 +19,8 @@ from movierec import cypher
 from movierec.cli import cli
 from movierec.core.db import Graph
 from movierec.cypher.queries import predict_ratings
-from movierec.gnn.run_dir import TrainedRun, load_run
-from movierec.gnn.writeback import write_back
+from movierec.gnn.serving.writeback import write_back
+from movierec.gnn.training.run_dir import TrainedRun, load_run
 from movierec.ingest.load import ingest_release
 from tests.fixtures import FixedRun, make_graph, users_and_movies
 from tests.gnn import tiny

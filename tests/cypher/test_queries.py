@@ -14,7 +14,7 @@ import bench.cypher as bench_cypher
 from movierec import cypher
 from movierec.cli import cli, run_cmds
 from movierec.core.db import Graph
-from movierec.gnn.writeback import write_back
+from movierec.gnn.serving.writeback import write_back
 from tests.fixtures import FixedRun, expected_top_k, make_graph, users_and_movies
 
 QUERIES = [(cypher.LIBRARY, name) for name in cypher.names()]

@@ -15,9 +15,9 @@ from torch_geometric.data import HeteroData
 from movierec.cli import cli
 from movierec.core.db import Graph
 from movierec.core.errors import ExportError
-from movierec.gnn.config import SubgraphFilter, parse_where
-from movierec.gnn.export import bare_scan, export_graph, load_heterodata
-from movierec.gnn.hetero import MOVIE, RATES, REV_RATES, USER
+from movierec.gnn.data.export import bare_scan, export_graph, load_heterodata
+from movierec.gnn.data.hetero import MOVIE, RATES, REV_RATES, USER
+from movierec.gnn.data.where import SubgraphFilter, parse_where
 from tests.gnn import tiny
 
 

@@ -1,4 +1,4 @@
-"""Fold-in scoring (gnn/foldin.py): exact for the closed-form rankers, personal for any rating history."""
+"""Fold-in scoring (gnn/serving/foldin.py): exact for the closed-form rankers, personal for any rating history."""
 
 from __future__ import annotations
 
@@ -8,19 +8,20 @@ from pathlib import Path
 import pytest
 import torch
 
-from movierec.gnn.config import SplitConfig, TrainConfig
-from movierec.gnn.foldin import FoldIn, UserRatings, fold_in_ratings, fold_in_scores, with_prior
-from movierec.gnn.model import LinearScorer
-from movierec.gnn.run import train_run
-from movierec.gnn.run_dir import TrainedRun, load_run
-from movierec.gnn.split import split_edges
+from movierec.gnn.data.split import SplitConfig, split_edges
+from movierec.gnn.models.base import fold_in_ratings
+from movierec.gnn.models.registry import config_for, model_class
+from movierec.gnn.models.scorers import LinearScorer
+from movierec.gnn.serving.foldin import FoldIn, UserRatings, with_prior
+from movierec.gnn.training.run import train_run
+from movierec.gnn.training.run_dir import TrainedRun, load_run
 from tests.gnn.tiny import tiny_data
 
 
 def _run(tmp_path: Path, model: str) -> TrainedRun:
     data = tiny_data()
     split = split_edges(data, SplitConfig(seed=1))
-    config = TrainConfig.for_model(model, epochs=3, hidden=8, ensemble=1, seed=2)
+    config = config_for(model, epochs=3, hidden=8, ensemble=1, seed=2)
     return load_run(train_run(data, split, config, runs_dir=tmp_path).path)
 
 
@@ -38,7 +39,7 @@ def test_folding_in_a_known_users_training_ratings_gives_the_runs_own_scores(tmp
     users = [_training_ratings(run, u) for u in range(len(run.user_ids))]
     history, _, _ = fold.signal(users)
     expected = run.score(torch.arange(len(run.user_ids)))
-    got = fold_in_scores(run.rank_scorer, history)
+    got = model_class(run.model)(run.config).fold_in(run.rank_scorer, history)
     finite = torch.isfinite(expected)
     assert torch.equal(finite, torch.isfinite(got))
     assert torch.allclose(got[finite], expected[finite], atol=1e-5)

@@ -7,9 +7,11 @@ import math
 import pytest
 import torch
 
-from movierec.gnn import baselines
-from movierec.gnn.metrics import ranking_metrics, rating_metrics
-from movierec.gnn.model import LinearScorer
+from movierec.gnn.evaluation.metrics import ranking_metrics, rating_metrics
+from movierec.gnn.models.bias import bias
+from movierec.gnn.models.global_mean import global_mean
+from movierec.gnn.models.popularity import popularity
+from movierec.gnn.models.scorers import LinearScorer
 
 
 def test_rating_metrics() -> None:
@@ -50,8 +52,8 @@ def test_scorer_average_is_the_mean_of_scores() -> None:
 def test_bias_baseline_and_popularity() -> None:
     edges = torch.tensor([[0, 0, 1, 1, 2], [0, 1, 0, 2, 0]])
     ratings = torch.tensor([5.0, 3.0, 4.0, 2.0, 5.0])
-    plain = baselines.bias(edges, ratings, 3, 3, reg_user=0.0, reg_movie=0.0, iterations=200)
+    plain = bias(edges, ratings, 3, 3, reg_user=0.0, reg_movie=0.0, iterations=200)
     assert torch.allclose(plain.pairs(*edges), ratings, atol=0.05)  # unregularised: close fit
-    assert baselines.global_mean(ratings, 3, 3).pairs(*edges).tolist() == [pytest.approx(3.8)] * 5
-    pop = baselines.popularity(edges, 3, 3)
+    assert global_mean(ratings, 3, 3).pairs(*edges).tolist() == [pytest.approx(3.8)] * 5
+    pop = popularity(edges, 3, 3)
     assert pop.scores(torch.tensor([1])).tolist() == [[3.0, 1.0, 1.0]]

@@ -12,8 +12,8 @@ import torch
 from movierec import cypher
 from movierec.core.db import Graph
 from movierec.cypher.queries import read_rated_pairs
-from movierec.gnn.rated import rated_pairs
-from movierec.gnn.topk import rated_index
+from movierec.gnn.serving.rated import rated_pairs
+from movierec.gnn.serving.topk import rated_index
 from movierec.ingest.rate import rate_movie
 from tests.fixtures import make_graph, users_and_movies
 

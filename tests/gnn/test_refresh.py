@@ -22,9 +22,9 @@ from click.testing import CliRunner
 
 from movierec.cli import cli
 from movierec.core.db import Graph
-from movierec.gnn import refresh as refresh_module
-from movierec.gnn.foldin import FoldIn
-from movierec.gnn.refresh import ActiveFoldIn, StaleRunError, changed_users, refresh, refresh_users
+from movierec.gnn.serving import refresh as refresh_module
+from movierec.gnn.serving.foldin import FoldIn
+from movierec.gnn.serving.refresh import ActiveFoldIn, StaleRunError, changed_users, refresh, refresh_users
 from tests.fixtures import ANIMATION, HORROR, two_communities
 
 K = 4

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from movierec.gnn.config import SplitConfig, TrainConfig
-from movierec.gnn.hetero import MOVIE, RATES, USER
-from movierec.gnn.model import rating_levels
-from movierec.gnn.sampler import NeighborSampler
-from movierec.gnn.split import split_edges
-from movierec.gnn.train import train
+from movierec.gnn.data.hetero import MOVIE, RATES, USER, rating_levels
+from movierec.gnn.data.sampler import NeighborSampler
+from movierec.gnn.data.split import SplitConfig, split_edges
+from movierec.gnn.training.config import TrainConfig
+from movierec.gnn.training.train import train
 from tests.gnn.tiny import tiny_data
 
 

@@ -1,4 +1,4 @@
-"""Co-rating cosine top-K (``movierec.gnn.similar``) against a brute force over a dense matrix."""
+"""Co-rating cosine top-K (``movierec.gnn.serving.similar``) against a brute force over a dense matrix."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from movierec.gnn.similar import similar_movies
+from movierec.gnn.serving.similar import similar_movies
 
 
 def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: int

@@ -9,10 +9,10 @@ import torch
 from torch_geometric.data import HeteroData
 
 from movierec.core.errors import NotFoundError, TrainError
-from movierec.gnn.config import SplitConfig, TrainConfig
-from movierec.gnn.hetero import RATES, REV_RATES, USER
-from movierec.gnn.split import message_graph, read_test_pairs, split_edges
-from movierec.gnn.train import train
+from movierec.gnn.data.hetero import RATES, REV_RATES, USER
+from movierec.gnn.data.split import SplitConfig, message_graph, read_test_pairs, split_edges
+from movierec.gnn.models.registry import config_for
+from movierec.gnn.training.train import train
 from tests.gnn import tiny
 from tests.gnn.tiny import tiny_data
 
@@ -48,7 +48,7 @@ def test_training_never_sees_test_ratings(model: str) -> None:
     """Move every test edge to another movie and change its rating: the trained model is bit-identical."""
     data = tiny_data()
     split = split_edges(data, SplitConfig())
-    config = TrainConfig.for_model(model, epochs=4, ensemble=1, hidden=8, device="cpu", batch_size=32,
+    config = config_for(model, epochs=4, ensemble=1, hidden=8, device="cpu", batch_size=32,
                                    rating_head_epochs=5)
     first = train(data, split, config)
     tampered = data.clone()

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import torch
 
-from movierec.gnn import scorers
-from movierec.gnn.scorers import History, ItemItemScorer
-from movierec.gnn.topk import rated_index, top_k
+from movierec.gnn.models import scorers
+from movierec.gnn.models.scorers import History, ItemItemScorer
+from movierec.gnn.serving.topk import rated_index, top_k
 
 
 @dataclass

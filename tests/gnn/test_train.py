@@ -11,10 +11,12 @@ from click.testing import CliRunner
 
 from movierec.cli import cli
 from movierec.core.db import Graph
-from movierec.gnn.config import SplitConfig, TrainConfig
-from movierec.gnn.metrics import ranking_metrics
-from movierec.gnn.rebuild import rebuild
-from movierec.gnn.run_dir import load_run
+from movierec.gnn.data.split import SplitConfig
+from movierec.gnn.evaluation.metrics import ranking_metrics
+from movierec.gnn.models.registry import config_for
+from movierec.gnn.training.config import TrainConfig
+from movierec.gnn.training.rebuild import rebuild
+from movierec.gnn.training.run_dir import load_run
 from tests.gnn import tiny
 
 FILES = {"config.json", "weights.pt", "ids.json", "scoring.pt", "embeddings.pt", "split.pt", "features.pt",
@@ -38,7 +40,7 @@ def test_train_sage_writes_the_run_directory(graph: Graph, neo4j_env: dict[str, 
     assert {p.name for p in path.iterdir()} == FILES
     run = load_run(path)
     assert (run.model, run.run_id, run.path) == ("sage", path.name, path)
-    assert run.config == TrainConfig.for_model("sage", hidden=8, ensemble=2, epochs=3, seed=1, device="cpu",
+    assert run.config == config_for("sage", hidden=8, ensemble=2, epochs=3, seed=1, device="cpu",
                                                split=SplitConfig(seed=1))
     assert run.user_ids == list(range(1, 13)) and run.movie_ids == list(range(101, 116))
     assert set(run.metrics) >= {"rmse", "mae", "recall@10", "ndcg@10", "hitrate@10"}
@@ -116,7 +118,7 @@ def test_bad_input_is_one_line(graph: Graph, neo4j_env: dict[str, str], tmp_path
 
 
 def test_train_from_an_exported_file_with_a_temporal_split(tmp_path: Path) -> None:
-    from movierec.gnn.export import save_heterodata
+    from movierec.gnn.data.export import save_heterodata
     from tests.gnn.tiny import tiny_data
 
     save_heterodata(tiny_data(), tmp_path / "g.pt")

@@ -1,6 +1,6 @@
 """Writeback: top-K unrated movies, embeddings and vector indexes, the atomic switch between runs.
 
-The runs here are small real objects of the ``movierec.gnn.writeback.ScoringRun`` shape with seeded
+The runs here are small real objects of the ``movierec.gnn.serving.writeback.ScoringRun`` shape with seeded
 embeddings (score = dot product), so the expected top-K is computed independently, by brute force
 in plain Python, from the same numbers. Neo4j is the real one.
 """
@@ -24,8 +24,8 @@ from movierec.core.db import Graph, connect
 from movierec.core.errors import WritebackError
 from movierec.core.settings import Neo4jSettings
 from movierec.cypher.queries import find_movie, similar
-from movierec.gnn.topk import rated_index, top_k
-from movierec.gnn.writeback import write_back
+from movierec.gnn.serving.topk import rated_index, top_k
+from movierec.gnn.serving.writeback import write_back
 from tests.fixtures import (
     ANIMATION,
     N_MOVIES,
@@ -391,7 +391,7 @@ def test_a_rating_written_during_a_writeback_is_left_for_the_next_refresh(
 ) -> None:
     """A real writer process switches to run-b while this process rates: the rating is newer than the moment the
     writeback read the ratings (ModelRun.ratingsReadAt), so refresh finds that user, and only that one."""
-    from movierec.gnn.refresh import changed_users
+    from movierec.gnn.serving.refresh import changed_users
 
     make_graph(graph, n_users=SLOW_USERS)
     user_ids, movie_ids = users_and_movies(SLOW_USERS)

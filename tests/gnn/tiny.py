@@ -14,7 +14,7 @@ import numpy as np
 from torch_geometric.data import HeteroData
 
 from movierec.core.db import Graph
-from movierec.gnn.export import build_heterodata
+from movierec.gnn.data.export import build_heterodata
 from movierec.ingest.load import ingest_release
 
 GENRES = ["Action", "Comedy", "Drama", "Sci-Fi"]

@@ -1,0 +1,1 @@
+"""Neo4j → PyG: the export, the ``--where`` filter, id mappings, the split and neighbour sampling."""

@@ -1,0 +1,112 @@
+"""Similar movies from co-ratings: the top-K movies rated by the same users, by plain cosine (pure torch).
+
+Two movies are similar when the same users rated them. With ``R`` the binary ``[U, M]`` matrix of who
+rated what (a rating of any value counts as 1; repeated pairs count once), ``n_i`` the number of
+users who rated movie ``i`` and ``n_ij`` the number who rated both ``i`` and ``j``::
+
+    cos(i, j) = n_ij / sqrt(n_i * n_j)
+
+No shrinkage and no rating values: on MovieLens this puts a franchise mate (Toy Story -> Toy Story 2)
+in the top 10 of most famous films, where the learned embeddings favour whatever is popular.
+
+It scales by chunks of movies: for movies ``c0..c1`` the sparse product ``Rᵀ[c0:c1] @ R``
+gives the co-rating counts of the chunk against every movie, scattered into a dense ``[chunk, M]``
+buffer and reduced with ``topk``. Memory is the dense ``chunk × M`` buffer plus the sparse product,
+which for the most rated movies holds nearly ``chunk × M`` entries too (and more while torch builds it).
+
+The writeback (:mod:`movierec.gnn.serving.similar_writeback`) stores the result as
+``(:Movie)-[:SIMILAR {score, rank, runId}]->(:Movie)``.
+
+Example:
+    >>> edges = torch.tensor([[0, 0, 1, 1, 2], [0, 1, 0, 1, 2]])  # user row, movie row
+    >>> movies, scores = similar_movies(edges, num_users=3, num_movies=3, k=2)
+    >>> movies.tolist(), scores.tolist()
+    ([[1, -1], [0, -1], [-1, -1]], [[1.0, 0.0], [1.0, 0.0], [0.0, 0.0]])
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import torch
+from torch import Tensor
+
+DEFAULT_SIMILAR_K = 20
+DEFAULT_CHUNK = 256  # movies per sparse product: memory is a few times chunk x movies floats
+PAD_INDEX = -1  # neighbour index of a padded slot (score 0.0)
+
+
+@torch.no_grad()
+def similar_movies(
+    edge_index: Tensor, num_users: int, num_movies: int, k: int = DEFAULT_SIMILAR_K, chunk: int = DEFAULT_CHUNK
+) -> tuple[Tensor, Tensor]:
+    """Each movie's ``k`` most similar movies by co-rating cosine.
+
+    Args:
+        edge_index (Tensor): ``[2, E]`` rating edges, row 0 the user index, row 1 the movie index.
+        num_users (int): Number of users ``U`` (user indices are below it).
+        num_movies (int): Number of movies ``M`` (movie indices are below it).
+        k (int): Neighbours per movie. (default: ``20``)
+        chunk (int): Movies scored at once; memory is a few times ``chunk × M`` floats. (default: ``256``)
+
+    Returns:
+        tuple[Tensor, Tensor]: ``[M, k]`` neighbour movie indices (int64) and ``[M, k]`` cosine scores
+        (float32, in ``(0, 1]``), best first (ties: lower index first among those kept). A movie is never
+        its own neighbour. Movies with fewer than ``k`` co-rated movies are padded with index ``-1`` and
+        score ``0.0``.
+
+    Raises:
+        ValueError: ``k`` or ``chunk`` below 1, or an index out of range.
+    """
+    if k < 1 or chunk < 1:
+        raise ValueError(f"k and chunk must be at least 1, got k={k}, chunk={chunk}")
+    movies_out = torch.full((num_movies, k), PAD_INDEX, dtype=torch.long)
+    scores_out = torch.zeros(num_movies, k, dtype=torch.float32)
+    if num_movies == 0 or edge_index.numel() == 0:
+        return movies_out, scores_out
+    users, movies = edge_index[0].long().cpu(), edge_index[1].long().cpu()
+    if int(users.min()) < 0 or int(users.max()) >= num_users or int(movies.min()) < 0 \
+            or int(movies.max()) >= num_movies:
+        raise ValueError(f"edge indices out of range for {num_users} users and {num_movies} movies")
+    # binary: one entry per (user, movie) pair, sorted by movie then user (Rᵀ in CSR order)
+    keys = torch.unique(movies * num_users + users)
+    t_rows, t_cols = keys // num_users, keys % num_users
+    count = torch.bincount(t_rows, minlength=num_movies)
+    t_crow = torch.zeros(num_movies + 1, dtype=torch.long)
+    t_crow[1:] = torch.cumsum(count, 0)
+    # R [U, M] in CSR: the same pairs sorted by user then movie
+    order = torch.argsort(t_cols * num_movies + t_rows)
+    r_cols = t_rows[order]
+    r_crow = torch.zeros(num_users + 1, dtype=torch.long)
+    r_crow[1:] = torch.cumsum(torch.bincount(t_cols, minlength=num_users), 0)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Ss]parse.*")
+        r = torch.sparse_csr_tensor(r_crow, r_cols, torch.ones(len(r_cols)), (num_users, num_movies))
+        # COO x COO: torch's CSR @ CSR product leaks ~14 MB a call on CPU (torch 2.x), which grew a 25M graph's
+        # 240 chunks from 4 to 19 GiB; COO runs as fast here (1M ratings: 8.3 s) and frees what it allocates
+        r_coo = r.to_sparse_coo()
+        norm = count.float().sqrt()
+        kk = min(k, num_movies)
+        buf = torch.zeros(min(chunk, num_movies), num_movies)
+        for c0 in range(0, num_movies, chunk):
+            c1 = min(c0 + chunk, num_movies)
+            lo, hi = int(t_crow[c0]), int(t_crow[c1])
+            a = torch.sparse_csr_tensor(t_crow[c0:c1 + 1] - lo, t_cols[lo:hi], torch.ones(hi - lo),
+                                        (c1 - c0, num_users))
+            co = torch.sparse.mm(a.to_sparse_coo(), r_coo)  # [c, M] co-rating counts, exact in float32
+            dense = buf[: c1 - c0]
+            dense.fill_(float("-inf"))
+            i, j = co.indices()
+            dense[i, j] = (co.values() / (norm[i + c0] * norm[j])).clamp(max=1.0)  # float32 rounding
+            rows = torch.arange(c1 - c0)
+            dense[rows, rows + c0] = float("-inf")  # never its own neighbour
+            top, idx = torch.topk(dense, kk, dim=1)
+            # best first, ties by lower index: sort by index, then stably by score
+            by_index = torch.argsort(idx, dim=1)
+            top, idx = top.gather(1, by_index), idx.gather(1, by_index)
+            by_score = torch.sort(top, dim=1, descending=True, stable=True).indices
+            top, idx = top.gather(1, by_score), idx.gather(1, by_score)
+            valid = torch.isfinite(top)
+            movies_out[c0:c1, :kk] = torch.where(valid, idx, PAD_INDEX)
+            scores_out[c0:c1, :kk] = torch.where(valid, top, 0.0)
+    return movies_out, scores_out
