@@ -10,3 +10,8 @@
 - :mod:`movierec.gnn.serving`: top-K, write-back into Neo4j, similar movies, the vector index, fold-in and
   refresh of changed users.
 """
+
+from movierec.core.quiet import pyg_import
+
+with pyg_import():
+    import torch_geometric  # noqa: F401  (imported once here, quietly: every stage of gnn uses it)

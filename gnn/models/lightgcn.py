@@ -18,6 +18,7 @@ from torch_geometric.nn import LightGCN as PyGLightGCN
 from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.utils import to_torch_csr_tensor
 
+from movierec.core.quiet import csr_tensors
 from movierec.gnn.data.hetero import MOVIE, USER
 from movierec.gnn.data.split import EdgeSplit
 from movierec.gnn.evaluation.metrics import ranking_metrics
@@ -62,7 +63,9 @@ class LightGCNRanker(nn.Module):
         both = torch.stack([torch.cat([u, m]), torch.cat([m, u])])
         n = num_users + num_movies
         both, weight = gcn_norm(both, None, n, add_self_loops=False)
-        return to_torch_csr_tensor(both.flip(0), weight, size=(n, n))
+        # PyG builds the CSR tensor without saying whether to check it: the indices come from gcn_norm, unchecked
+        with csr_tensors(), torch.sparse.check_sparse_tensor_invariants(enable=False):
+            return to_torch_csr_tensor(both.flip(0), weight, size=(n, n))
 
     def embeddings(self, graph: Tensor) -> tuple[Tensor, Tensor]:
         """Final user and movie embeddings after propagation."""

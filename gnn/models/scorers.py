@@ -19,19 +19,16 @@ Example:
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from movierec.core.quiet import csr_tensors
+
 WEIGHTINGS = ("rating", "binary")
 COLUMN_BLOCK = 256  # columns of an item-item operator multiplied at once: 10,000 rows x 256 fit the L2/L3 caches
-
-# torch says so on every CSR tensor it builds; the CSR tensors here are built from sorted, checked indices
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
-warnings.filterwarnings("ignore", message="Sparse invariant checks are implicitly disabled")
 
 
 @dataclass
@@ -156,7 +153,8 @@ class History:
             rows, indices, values, width = rows[keep], position[indices[keep]], values[keep], len(columns)
         per_row = torch.bincount(rows, minlength=len(users))
         indptr = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(per_row, 0)])
-        return torch.sparse_csr_tensor(indptr, indices, values, (len(users), width))
+        with csr_tensors():
+            return torch.sparse_csr_tensor(indptr, indices, values, (len(users), width), check_invariants=False)
 
     def dense(self, users: Tensor) -> Tensor:
         """Rows ``users`` as a dense ``[n, M]`` float32 matrix."""
@@ -217,7 +215,9 @@ class ItemItemScorer:
         if self._blocks is None:
             self._blocks = [self.weight[:, c : c + COLUMN_BLOCK].contiguous()
                             for c in range(0, self.weight.shape[1], COLUMN_BLOCK)]
-        signal = signal.to_sparse_csr() if signal.layout != torch.sparse_csr else signal
+        if signal.layout != torch.sparse_csr:
+            with csr_tensors():
+                signal = signal.to_sparse_csr()
         out = torch.empty(signal.size(0), self.weight.shape[1])
         column = 0
         for block in self._blocks:
@@ -227,14 +227,16 @@ class ItemItemScorer:
 
     def state(self) -> dict[str, Any]:
         """Items and the operator, stored sparse (CSR: a pruned EASE ``B`` keeps 1,000 entries a column)."""
-        csr = self.weight.to_sparse_csr()
+        with csr_tensors():
+            csr = self.weight.to_sparse_csr()
         return {"kind": self.kind, "items": self.items, "size": list(self.weight.shape),
                 "crow": csr.crow_indices(), "col": csr.col_indices().int(), "values": csr.values()}
 
     @classmethod
     def from_state(cls, state: dict[str, Any], history: History) -> ItemItemScorer:
-        weight = torch.sparse_csr_tensor(state["crow"], state["col"].long(), state["values"].float(),
-                                         tuple(state["size"])).to_dense()
+        with csr_tensors():
+            weight = torch.sparse_csr_tensor(state["crow"], state["col"].long(), state["values"].float(),
+                                             tuple(state["size"]), check_invariants=False).to_dense()
         return cls(history, state["items"].long(), weight, state["kind"])
 
 
@@ -275,7 +277,9 @@ class GraphFilterScorer:
         h = self.history
         rows = torch.repeat_interleave(torch.arange(h.num_users), h.indptr[1:] - h.indptr[:-1])
         values = h.values * self.user_norm[rows] * self.movie_norm[h.indices]
-        return torch.sparse_csr_tensor(h.indptr, h.indices, values, (h.num_users, h.num_movies))
+        with csr_tensors():
+            return torch.sparse_csr_tensor(h.indptr, h.indices, values, (h.num_users, h.num_movies),
+                                           check_invariants=False)
 
     def scores(self, user_index: Tensor) -> Tensor:
         return self._apply(self.history.dense(user_index.long()))

@@ -27,7 +27,7 @@ writeback:
 1. merges its ModelRun, inactive, with its rating offset and range;
 2. writes the new embeddings and rating biases and factors to *staging* properties (``stagedEmbedding``,
    ``stagedRatingBias``, ``stagedRatingFactors``, ``stagedRunId``; :mod:`movierec.gnn.serving.staging`), so the active
-   run's ``embedding``, ``ratingBias`` and ``ratingFactors``, which queries and the vector indexes read, stay whole;
+   run's ``embedding``, ``ratingBias`` and ``ratingFactors``, which queries and the vector index read, stay whole;
 3. writes the new run's RECOMMENDED relationships, tagged with its runId, one transaction per batch of users; each
    user's are replaced in the same transaction (delete that user's relationships of this run, create the new ones),
    so a user has all or none of them; then the run's SIMILAR relationships the same way, per batch of movies;
@@ -43,17 +43,18 @@ If the process dies before step 4, nothing readers see has changed: the previous
 relationships, embeddings and rating model intact. Running the writeback of the same run again finishes the job:
 users that already hold the run's relationships are skipped, the others are (re)written; staging is never skipped: a
 resumed writeback restages every node (embeddings and rating model). If it dies after step 4, the new run is complete
-and active; a rerun restages and switches again (to the same values) and repeats the cleanup. One writeback at a
-time: a concurrent one would have its half-written relationships deleted by the other's cleanup (it rewrites them
-when rerun). While the index dimensions change (a new run with another embedding size), ``similar_by_embedding``
-fails for the seconds it takes to rebuild the index; recommendations, SIMILAR and predicted ratings are not
-affected.
+and active; a rerun restages and switches again (to the same values) and repeats the cleanup. When two writebacks
+race, the one that switches first wins; the other finds out (the winner's cleanup deleted its relationships, or the
+run it would replace is not the one active when it began), deletes what is left of its relationships, switches
+nothing and says which run became active; running it again makes it active. While the index dimensions change (a
+new run with another embedding size), ``similar_by_embedding`` fails for the seconds it takes to rebuild the index;
+recommendations, SIMILAR and predicted ratings are not affected.
 
 Scoring and top-K: :mod:`movierec.gnn.serving.topk`; the vector index: :mod:`movierec.gnn.serving.vector_index`.
 
 Example:
     >>> with connect(Neo4jSettings.resolve()) as graph:
-    ...     result = write_back(graph, load_run("runs/lightgcn-..."), k=20)
+    ...     result = write_back(graph, load_run("runs/20260101-120000-ease"), k=20)
 """
 
 from __future__ import annotations
@@ -214,6 +215,7 @@ def write_back(
             cypher.load("read_server_time"))[0]["now"].iso_format()
         rated = rated_pairs(graph, run)
         done = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
+        active_before = _active_run_ids(graph)
 
         step = steps.start("recording the run")
         graph.write(
@@ -259,12 +261,14 @@ def write_back(
         written = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
         expected = {uid for i, uid in enumerate(run.user_ids) if bool(user_in_graph[i])}
         missing = expected - written - counter.empty_users
+        if missing and _active_run_ids(graph) != active_before:
+            raise RunSwitchedError(_active_run_ids(graph))
         if missing:
             raise WritebackError(f"{len(missing)} users got no recommendations (e.g. userId {min(missing)})")
         result.users = len(written)
 
         step = steps.start("activating the run")
-        result.previous_run_ids = _activate(graph, run.run_id)
+        result.previous_run_ids = _activate(graph, run.run_id, active_before)
         logger.info("run %s is active (replaced %s)", run.run_id, result.previous_run_ids or "nothing")
 
         step = steps.start("indexing embeddings")
@@ -278,6 +282,14 @@ def write_back(
         result.deleted = summary.counters.relationships_deleted + delete_stale_similar(graph, run.run_id,
                                                                                        delete_batch_size)
         graph.run_autocommit(cypher.load("clear_staged_embeddings"), batchSize=delete_batch_size)
+    except RunSwitchedError as e:
+        for statement in cypher.statements("delete_run_writes"):
+            graph.run_autocommit(statement, runId=run.run_id, batchSize=delete_batch_size)
+        raise WritebackError(
+            f"run {', '.join(e.run_ids) or '(none)'} became active while this writeback of run {run.run_id} ran; it "
+            f"stays active and what this writeback wrote is deleted. Run the writeback of {run.run_id} again to "
+            f"make it active (movierec writeback {run.path})."
+        ) from e
     except WritebackError:
         raise
     except (Neo4jError, DriverError, MovierecError) as e:
@@ -336,9 +348,31 @@ def _params(config: Any) -> Any:
     return config.to_dict() if hasattr(config, "to_dict") else config
 
 
-def _activate(graph: Graph, run_id: str) -> list[str]:
-    """Run ``activate_run``'s statements in one managed transaction; return the replaced run ids."""
+class RunSwitchedError(WritebackError):
+    """Another writeback made its run active while this one ran (its cleanup deletes this run's relationships).
+
+    Args:
+        run_ids (list[str]): The runs active now.
+    """
+
+    def __init__(self, run_ids: list[str]) -> None:
+        super().__init__(f"run {', '.join(run_ids)} became active meanwhile")
+        self.run_ids = run_ids
+
+
+def _active_run_ids(graph: Graph) -> list[str]:
+    return sorted(r["runId"] for r in graph.read(cypher.load("read_active_run")))
+
+
+def _activate(graph: Graph, run_id: str, active_before: list[str]) -> list[str]:
+    """Run ``activate_run``'s statements in one managed transaction; return the replaced run ids.
+
+    Raises:
+        RunSwitchedError: The run being replaced is not the one active when this writeback began (another
+            writeback switched meanwhile); nothing is switched.
+    """
     statements = cypher.statements("activate_run")
+    expected = sorted(r for r in active_before if r != run_id)
 
     def work(tx: ManagedTransaction) -> list[str]:
         previous: list[str] = []
@@ -348,6 +382,8 @@ def _activate(graph: Graph, run_id: str) -> list[str]:
                 if not records:
                     raise WritebackError(f"ModelRun {run_id!r} vanished before activation")
                 previous = list(records[0]["previous"])
+                if sorted(previous) != expected:
+                    raise RunSwitchedError(sorted(previous))  # rolls the transaction back
         return previous
 
     with graph.driver.session(database=graph.database) as session:

@@ -70,14 +70,15 @@ def writeback_cmd(run_path: Path, k: int, batch_size: int, chunk_size: int, sett
     """Write a trained run back into Neo4j and make it the active run.
 
     For every user, the top-K movies they have not rated become RECOMMENDED
-    relationships; embeddings go to User.embedding / Movie.embedding with vector
-    indexes; a ModelRun node records the run. Queries keep reading the previous run
-    until the switch, which is one transaction; an interrupted writeback leaves the
-    previous run active and is finished by running the same command again.
+    relationships; embeddings go to User.embedding / Movie.embedding, with a vector
+    index on Movie.embedding; a ModelRun node records the run. Queries keep reading
+    the previous run until the switch, which is one transaction; an interrupted
+    writeback leaves the previous run active and is finished by running the same
+    command again, as is one that lost a race with another writeback.
 
     Example:
 
-        movierec writeback runs/lightgcn-20260101-120000 --k 20
+        movierec writeback runs/20260101-120000-ease --k 20
     """
     from movierec.gnn.serving.writeback import write_back
 

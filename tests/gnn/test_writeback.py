@@ -430,3 +430,43 @@ def test_replacing_a_nodes_relationships_expands_from_it_and_never_scans_the_run
     walk(plan)
     assert any(op.startswith("Expand") for op in operators), operators
     assert not any("RelationshipIndex" in op for op in operators), operators
+
+
+class RacingBars(RecordingBars):
+    """When this writeback starts ``phase``, another one runs whole (and becomes active) before it goes on."""
+
+    def __init__(self, graph: Graph, other: FixedRun, phase: str) -> None:
+        super().__init__()
+        self.graph, self.other, self.phase = graph, other, phase
+
+    def __call__(self, phase: str, total: int) -> RecordingBars:
+        if phase == self.phase:
+            write_back(self.graph, self.other, k=4)
+        return super().__call__(phase, total)
+
+
+# "recommendations": the other run is active before this one writes any (its switch refuses);
+# "similar movies": the other run's cleanup deletes this one's recommendations (its completeness check finds it out)
+@pytest.mark.parametrize("phase", ["recommendations", "similar movies"])
+def test_a_writeback_that_loses_a_race_says_which_run_won_and_a_rerun_is_exact(graph: Graph, phase: str) -> None:
+    rated = make_graph(graph)
+    loser = SimilarRun("run-a", *users_and_movies(), seed=5)
+    winner = SimilarRun("run-b", *users_and_movies(), seed=6)
+    with pytest.raises(WritebackError) as raised:
+        write_back(graph, loser, k=5, progress=RacingBars(graph, winner, phase))
+    assert str(raised.value) == (
+        "run run-b became active while this writeback of run run-a ran; it stays active and what this writeback "
+        "wrote is deleted. Run the writeback of run-a again to make it active (movierec writeback /nonexistent/run).")
+    # consistent: the winner is active and whole, nothing of the loser is left
+    assert [r["runId"] for r in graph.read(cypher.load("read_active_run"))] == ["run-b"]
+    assert {u: [m for _, m, _, _ in rows] for u, rows in written(graph, "run-b").items()} == {
+        u: ms for u, ms in expected_top_k(winner, rated, 4).items() if ms}
+    assert written(graph, "run-a") == {}
+    assert set(similar_written(graph)) == {"run-b"}
+    # the rerun makes the loser active, exactly as a writeback without a race would
+    again = write_back(graph, loser, k=5)
+    assert again.previous_run_ids == ["run-b"] and again.resumed_users == 0
+    assert {u: [m for _, m, _, _ in rows] for u, rows in written(graph, "run-a").items()} == {
+        u: ms for u, ms in expected_top_k(loser, rated, 5).items() if ms}
+    assert written(graph, "run-b") == {}
+    assert similar_written(graph) == {"run-a": loser.expected_similar()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -57,3 +59,19 @@ def test_neo4j_start_on_a_taken_port_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: port {port} on 127.0.0.1 is already in use")
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("model", ["ease", "gfcf", "lightgcn", "sage"])
+def test_a_fresh_process_prints_no_warning_of_torch_or_pyg(tmp_path: Path, model: str) -> None:
+    """torch.jit.script's deprecation (PyG's import), CSR "in beta" and implicit sparse invariant checks are silenced
+    where they start; a new process is needed to see them (torch warns once per process, pytest filters its own)."""
+    from movierec.gnn.data.export import save_heterodata
+    from tests.gnn.tiny import tiny_data
+
+    save_heterodata(tiny_data(), tmp_path / "g.pt")
+    commands = [["--help"], ["train", "--help"],
+                ["train", "--data", str(tmp_path / "g.pt"), "--model", model, "--epochs", "2", "--hidden", "8",
+                 "--ensemble", "1", "--device", "cpu", "--runs-dir", str(tmp_path), "-q"]]
+    for args in commands:
+        done = subprocess.run([sys.executable, "-m", "movierec", *args], capture_output=True, text=True, timeout=300)
+        assert (done.returncode, done.stderr) == (0, ""), args
