@@ -23,9 +23,15 @@ fi
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-if [ "${1:-}" = "test" ]; then
-  .venv/bin/python -m pip install -q -e '.[test]'
-else
-  .venv/bin/python -m pip install -q -e .
+# pip's and the build backend's chatter (setuptools warns about every editable install) goes to a log, shown
+# only when the install fails: a user sees one line.
+LOG=.venv/install.log
+target=.
+[ "${1:-}" = "test" ] && target='.[test]'
+if ! { .venv/bin/python -m pip install -q --upgrade pip && .venv/bin/python -m pip install -q -e "$target"; } \
+    >"$LOG" 2>&1; then
+  cat "$LOG" >&2
+  echo "error: installing movierec into .venv failed (the log above is $LOG)" >&2
+  exit 1
 fi
+echo "movierec installed in .venv (pip's log: $LOG)" >&2
