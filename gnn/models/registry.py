@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from movierec.core.errors import TrainError
+from movierec.gnn.models.als import ALS
 from movierec.gnn.models.base import Model, Peer
 from movierec.gnn.models.bias import Bias
 from movierec.gnn.models.ease import Ease, EaseBinary
@@ -33,7 +34,7 @@ MODELS: dict[str, type[Model]] = {model.name: model for model in (Ease, GFCF, Li
 DEFAULT_MODEL = "ease"  # the default ranker: its top-K becomes RECOMMENDED (README: results and ablation)
 
 PEERS: dict[str, type[Peer]] = {peer.name: peer for peer in (GlobalMean, Bias, MatrixFactorization, Popularity,
-                                                             EaseBinary, ItemKNN)}
+                                                             EaseBinary, ItemKNN, ALS)}
 """The peers ``movierec evaluate`` fits beside every run, in the order of its table."""
 
 

@@ -37,8 +37,8 @@ class TrainConfig:
         target_share (float): ``sage``: share of training edges used as targets each epoch and
             left out of that epoch's message graph, so that an edge never carries its own
             rating to itself. (default: ``0.2``)
-        batch_size (int): ``lightgcn``: positive edges per BPR step; ``sage --minibatch``: target
-            edges per step. (default: ``32768``; ``lightgcn`` ``8192``. With 4,096 targets a
+        batch_size (int): ``lightgcn``: users per softmax step (0: about 20 steps an epoch); ``sage --minibatch``:
+            target edges per step. (default: ``32768``; ``lightgcn`` ``0``. With 4,096 targets a
             mini-batch epoch of a 1M-rating graph took 86 s on 2 cores, with 32,768 14 s: each
             sampled neighbourhood costs about the same, so fewer, larger batches win.)
         minibatch (bool): ``sage``: train on sampled neighbourhoods (:mod:`movierec.gnn.data.sampler`) instead of the
@@ -46,8 +46,14 @@ class TrainConfig:
         num_neighbors (tuple[int, ...]): ``--minibatch`` fan-out per layer. (default: ``(20,)``)
         ensemble (int): ``sage``: models trained with different seeds whose predictions are
             averaged (variance reduction; each extra member costs one more training). (default: ``3``)
-        rating_head_epochs (int): ``lightgcn``: epochs fitting the rating head on the training
+        rating_head_epochs (int): ``lightgcn``, ``ease``, ``gfcf``: epochs fitting the rating head on the training
             ratings. (default: ``200``)
+        temperature (float): ``lightgcn``: the softmax temperature τ over the cosines. (default: ``0.2``)
+        low_rating_weight (float): ``lightgcn``: a training rating below 4 stars is a softmax target of this
+            weight (4 and more: 1). (default: ``0.3``)
+        softmax (str): ``lightgcn``: ``"full"`` (every movie in every step), ``"sampled"`` (``negatives`` drawn by
+            popularity, logQ-corrected) or ``"auto"`` (full up to 20,000 movies). (default: ``"auto"``)
+        negatives (int): ``lightgcn``: movies sampled per step by the sampled softmax. (default: ``1000``)
         weighting (str): ``ease``/``gfcf``: edge weights of the user × movie graph, ``"rating"`` (the stars) or
             ``"binary"``. (default: ``"rating"``: ahead of binary on both splits of ml-latest-small)
         ease_lambda (float, optional): ``ease``: the L2 weight λ; ``None`` takes the best on the validation edges
@@ -85,6 +91,10 @@ class TrainConfig:
     num_neighbors: tuple[int, ...] = (20,)
     ensemble: int = 3
     rating_head_epochs: int = 200
+    temperature: float = 0.2
+    low_rating_weight: float = 0.3
+    softmax: str = "auto"
+    negatives: int = 1_000
     weighting: str = "rating"
     ease_lambda: float | None = None
     lambda_scales: tuple[float, ...] = (16.0,)

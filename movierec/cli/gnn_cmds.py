@@ -123,14 +123,23 @@ COMMANDS.append(export_cmd)
 @click.option("--test-ratings", type=click.Path(dir_okay=False, path_type=Path),
               help="Ratings file (any MovieLens format, e.g. ml-100k u1.test) whose pairs are the test set.")
 @click.option("--epochs", type=int, help="Maximum epochs. [default: per model]")
-@click.option("--hidden", type=int, help="Embedding / hidden size. [default: 64]")
-@click.option("--layers", type=int, help="Message-passing layers. [default: sage 1, lightgcn 3]")
+@click.option("--hidden", type=int, help="Embedding / hidden size. [default: 64, lightgcn 128]")
+@click.option("--layers", type=int, help="Message-passing layers. [default: sage 1, lightgcn 2]")
 @click.option("--lr", type=float, help="Learning rate. [default: per model]")
-@click.option("--weight-decay", type=float, help="L2 penalty. [default: 1e-4]")
+@click.option("--weight-decay", type=float, help="L2 penalty. [default: 1e-4, lightgcn 0]")
 @click.option("--dropout", type=float, help="Dropout (sage). [default: 0.3]")
 @click.option("--patience", type=int, help="Early stopping patience in epochs. [default: per model]")
 @click.option("--ensemble", type=int, help="sage: models averaged (seeds seed, seed+1, ...). [default: 3]")
-@click.option("--batch-size", type=int, help="lightgcn: positives per BPR step; sage --minibatch: targets per step.")
+@click.option("--batch-size", type=click.IntRange(min=0),
+              help="lightgcn: users per softmax step (0: about 20 steps an epoch); sage --minibatch: targets per step.")
+@click.option("--temperature", type=click.FloatRange(min=0, min_open=True),
+              help="lightgcn: softmax temperature over the cosines. [default: 0.2]")
+@click.option("--low-rating-weight", type=click.FloatRange(min=0),
+              help="lightgcn: target weight of a training rating below 4 stars (4+: 1). [default: 0.3]")
+@click.option("--softmax", type=click.Choice(["auto", "full", "sampled"]),
+              help="lightgcn: full softmax over every movie, or sampled negatives (auto: full up to 20,000 movies).")
+@click.option("--negatives", type=click.IntRange(min=1),
+              help="lightgcn: negatives per sampled-softmax step. [default: 1000]")
 @click.option("--weighting", type=click.Choice(["rating", "binary"]),
               help="ease/gfcf: edge weights of the user x movie graph. [default: rating]")
 @click.option("--ease-lambda", type=float, help="ease: the L2 weight. [default: chosen on the validation edges]")

@@ -73,17 +73,17 @@ def test_train_lightgcn_and_evaluate_with_baselines(graph: Graph, neo4j_env: dic
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].split() == ["model", "RMSE", "MAE", "Recall@10", "NDCG@10", "HitRate@10"]
-    assert [line.split()[0] for line in lines[2:9]] == ["lightgcn", "global_mean", "bias", "mf", "popularity",
-                                                        "ease_binary", "itemknn"]
+    assert [line.split()[0] for line in lines[2:10]] == ["lightgcn", "global_mean", "bias", "mf", "popularity",
+                                                         "ease_binary", "itemknn", "als"]
     assert lines[6].split()[1:3] == ["-", "-"]  # popularity, EASE and ItemKNN predict no ratings
     report = json.loads(out.read_text())
     assert set(report["model"]) >= {"rmse", "mae", "recall@10", "ndcg@10"}
-    assert set(report["baselines"]) == {"global_mean", "bias", "mf", "popularity", "ease_binary", "itemknn"}
+    assert set(report["baselines"]) == {"global_mean", "bias", "mf", "popularity", "ease_binary", "itemknn", "als"}
     assert all({"rmse", "mae", "recall@10", "ndcg@10"} <= set(b) for b in report["baselines"].values())
     # the EASE peer, recomputed here from its textbook formula on the run's own training edges
     note = report["notes"]["ease_binary"]
     assert note.startswith("the EASE peer (Steck 2019) on the binary graph, λ=") and note.endswith(" on validation")
-    assert lines[9] == f"  ease_binary: {note}"
+    assert lines[10] == f"  ease_binary: {note}"
     lam = float(note.split("λ=")[1].split()[0])
     edge_index, rating, split = run.split()
     x = torch.zeros(len(run.user_ids), len(run.movie_ids), dtype=torch.float64)
