@@ -3,8 +3,8 @@
 Variants (:func:`movierec.gnn.training.train.train`, one model, ``--epochs`` epochs, no early stop):
 
 - ``sage`` full-batch and mini-batch (neighbour sampling, ``movierec.gnn.data.sampler``);
-- ``lightgcn`` (the ranking model) with its default BPR batches, and full-batch (one step per
-  epoch over every training edge).
+- ``lightgcn`` (the GNN ranker, softmax over the movies: full or sampled by size) with its default user batches
+  (5 steps an epoch, at least 128 users), and full-batch (every user in one step).
 
 Peer: the biased matrix factorisation baseline (:func:`movierec.gnn.models.mf.matrix_factorization`,
 full-batch Adam) for the same number of epochs on the same training edges: the cost of the
@@ -95,7 +95,7 @@ VARIANTS: list[tuple[str, str, bool, int | None]] = [
     # name, model, minibatch, batch size (None = the model's default, 0 = every training edge)
     ("sage full-batch", "sage", False, None),
     ("sage mini-batch (movierec.gnn.data.sampler)", "sage", True, None),
-    ("lightgcn BPR batches", "lightgcn", False, None),
+    ("lightgcn, 5 user batches an epoch", "lightgcn", False, None),
     ("lightgcn full-batch", "lightgcn", False, 0),
 ]
 

@@ -4,9 +4,9 @@ Subcommands (the shell script calls them; run from the repository root with ``PY
 
 - ``manifest GRAPH --ratings N --out JSON``: describe a prepared graph file (size, sha256, users, movies, ratings).
 - ``import-check``: import the ``movierec`` CLI the way the device run does (``neo4j`` driver replaced by a stub).
-- ``run --data GRAPH --manifest JSON --accel cuda|cpu ...``: train ``sage`` (a few epochs) and ``ease`` with
-  ``movierec train --data GRAPH --device cuda`` and again with ``--device cpu``, time top-K scoring of every user
-  on CPU and on the accelerator over the CPU-trained runs, check the metrics agree, write one JSON.
+- ``run --data GRAPH --manifest JSON --accel cuda|cpu ...``: train ``sage``, ``lightgcn`` (a few epochs) and
+  ``ease`` with ``movierec train --data GRAPH --device cuda`` and again with ``--device cpu``, time top-K scoring of
+  every user on CPU and on the accelerator over the CPU-trained runs, check the metrics agree, write one JSON.
 
 The device machine has torch, torch-geometric, pandas, click, tqdm and matplotlib but no ``neo4j`` driver, and
 ``movierec.cli`` (through ``movierec.core.db``) and ``movierec.gnn.training.run`` (through ``movierec.gnn.data.export``)
@@ -309,8 +309,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     sage_extra = ["--epochs", str(args.sage_epochs), "--ensemble", "1", "--patience", str(args.sage_epochs + 1)]
+    lightgcn_extra = ["--epochs", str(args.lightgcn_epochs), "--patience", str(args.lightgcn_epochs + 1)]
     plan = [("sage-accel", "sage", accel, sage_extra), ("sage-cpu", "sage", "cpu", sage_extra),
-            ("ease-accel", "ease", accel, []), ("ease-cpu", "ease", "cpu", [])]
+            ("ease-accel", "ease", accel, []), ("ease-cpu", "ease", "cpu", []),
+            ("lightgcn-accel", "lightgcn", accel, lightgcn_extra), ("lightgcn-cpu", "lightgcn", "cpu", lightgcn_extra)]
     runs: dict[str, Path] = {}
     for key, model, device, extra in plan:
         if budget_left() < args.step_reserve:
@@ -331,12 +333,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         runs[key] = run_dir
         print(f"  {key} (--device {device}): wall {wall:.1f} s, train {fig['train_s']:.2f} s, "
               + (f"{fig['epochs']} epochs, {fig['s_per_epoch_median_after_first']:.3f} s/epoch (median after the "
-                 f"first; first {fig['first_epoch_s']:.3f} s), " if model == "sage" else "")
+                 f"first; first {fig['first_epoch_s']:.3f} s), " if model != "ease" else "")
               + f"RMSE {fig['rmse']:.4f}, NDCG@10 {fig['ndcg@10']:.4f}", flush=True)
         report.save()
 
     steps = report.data["steps"]
-    for model in ("sage", "ease"):
+    for model in ("sage", "ease", "lightgcn"):
         a, c = steps.get(f"{model}-accel"), steps.get(f"{model}-cpu")
         if a and c:
             for metric, tol in (("ndcg@10", args.tol_ndcg), ("rmse", args.tol_rmse)):
@@ -346,7 +348,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from movierec.gnn.training.run_dir import load_run
 
     report.data["top_k"] = {}
-    for model in ("sage", "ease"):
+    for model in ("sage", "ease", "lightgcn"):
         if f"{model}-cpu" not in runs:
             continue
         if budget_left() < args.step_reserve / 2:
@@ -397,6 +399,10 @@ def print_summary(data: dict[str, Any], accel: str) -> None:
     if sa and sc:
         a, c = sa["s_per_epoch_median_after_first"], sc["s_per_epoch_median_after_first"]
         print(f"sage s/epoch (median after the first): cpu {c:.3f}, {accel} {a:.3f}  -> {c / a:.1f}x")
+    la, lc = steps.get("lightgcn-accel"), steps.get("lightgcn-cpu")
+    if la and lc:
+        a, c = la["s_per_epoch_median_after_first"], lc["s_per_epoch_median_after_first"]
+        print(f"lightgcn s/epoch (median after the first): cpu {c:.3f}, {accel} {a:.3f}  -> {c / a:.1f}x")
     ea, ec = steps.get("ease-accel"), steps.get("ease-cpu")
     if ea and ec:
         print(f"ease fit s (closed form; closed_form.py fits it on CPU whatever --device): cpu {ec['train_s']:.2f}, "
@@ -424,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", help="write the figures here")
     p.add_argument("--work", default="/tmp/gpu-check")
     p.add_argument("--sage-epochs", type=int, default=10)
+    p.add_argument("--lightgcn-epochs", type=int, default=5)
     p.add_argument("--chunk", type=int, default=1024, help="users per top-k chunk (writeback's default)")
     p.add_argument("--big-chunk", type=int, default=8192)
     p.add_argument("--tol-ndcg", type=float, default=0.01)

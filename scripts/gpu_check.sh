@@ -12,7 +12,8 @@
 #   (the working tree and carried paths travel together, 64 MiB at most: --prepare checks the total).
 # Run (no Neo4j, no network, no pip install: the project runs from this tree through PYTHONPATH; the neo4j
 #   driver, which the CLI imports at module level, is replaced by a stub when missing, see scripts/gpu_check.py):
-#   `movierec train --data graph.pt` for sage (GPU_CHECK_SAGE_EPOCHS, default 10 epochs, 1 member) and ease,
+#   `movierec train --data graph.pt` for sage (GPU_CHECK_SAGE_EPOCHS, default 10 epochs, 1 member), lightgcn
+#   (5 epochs, its softmax path chosen by size as on CPU) and ease,
 #   each with --device cuda and --device cpu; CPU-vs-CUDA s/epoch (sage) and fit s (ease); top-20 of every
 #   user (gnn/topk.py top_k over the CPU-trained runs) on CPU and CUDA; checks |dNDCG@10| <= 0.01,
 #   |dRMSE| <= 0.01, top-20 overlap >= 0.95 and that resolve_device('auto') picks cuda. Figures: stdout,
@@ -148,8 +149,9 @@ if [ "$CUDA" != 1 ] && [ "$ACCEL" = cuda ]; then
   echo "On a CUDA machine it runs (PYTHONPATH=$ROOT, no Neo4j, no network):"
   printf ' %q' "${RUN[@]}"; echo
   echo "which in turn runs, in-process with the neo4j driver stubbed where it is missing:"
-  for model in sage ease; do
+  for model in sage ease lightgcn; do
     extra=""; [ $model = sage ] && extra=" --epochs $EPOCHS --ensemble 1 --patience $((EPOCHS + 1))"
+    [ $model = lightgcn ] && extra=" --epochs 5 --patience 6"
     for dev in cuda cpu; do
       echo "  movierec train --data $GRAPH --model $model --device $dev --seed 0 --runs-dir $WORK/$model-... --quiet$extra"
     done

@@ -37,6 +37,7 @@ class Evaluation:
             (popularity predicts no ratings).
         k (int): Cut-off of the ranking metrics.
         notes (dict[str, str]): What a row's model is, where the name is not enough (the peers' settings).
+        train_seconds (float, optional): How long the run took to train (its ``metrics.json``; time to quality).
     """
 
     run_id: str
@@ -45,11 +46,12 @@ class Evaluation:
     baselines: dict[str, dict[str, float | None]]
     k: int
     notes: dict[str, str] = field(default_factory=dict)
+    train_seconds: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"run_id", "model_name", "k", "model": {...}, "baselines": {name: {...}}}``."""
+        """``{"run_id", "model_name", "k", "model": {...}, "baselines": {name: {...}}, "notes", "train_seconds"}``."""
         return {"run_id": self.run_id, "model_name": self.model_name, "k": self.k, "model": self.model,
-                "baselines": self.baselines, "notes": self.notes}
+                "baselines": self.baselines, "notes": self.notes, "train_seconds": self.train_seconds}
 
     def table(self) -> str:
         """One plain-text table: the model first, then each baseline."""
@@ -99,4 +101,5 @@ def evaluate_run(run: TrainedRun) -> Evaluation:
         if fitted.note:
             notes[name] = fitted.note
     measured = {key: value for key, value in model.items() if value is not None}
-    return Evaluation(run_id=run.run_id, model_name=run.model, model=measured, baselines=results, k=k, notes=notes)
+    return Evaluation(run_id=run.run_id, model_name=run.model, model=measured, baselines=results, k=k, notes=notes,
+                      train_seconds=run.metrics.get("train_seconds"))

@@ -13,7 +13,7 @@ Training is a softmax over the movies, not BPR: for a batch of users, every movi
 - **full softmax** where the batch × movies logits fit (:data:`FULL_SOFTMAX_MAX_MOVIES`), else a **sampled
   softmax**: ``negatives`` movies drawn by popularity per step, shared by the batch, with the logQ correction
   (``s - log(S q)``) and each positive's accidental hits masked;
-- user mini-batches (``batch_size`` users a step; ``0`` picks about :data:`STEPS_PER_EPOCH` steps), each step
+- user mini-batches (``batch_size`` users a step; ``0`` makes about :data:`STEPS_PER_EPOCH` steps), each step
   propagating over the full sparse graph (no sampler, no pyg-lib); the epoch with the best validation NDCG@k is
   kept (at most :data:`VALIDATION_USERS` validation users, sampled once).
 
@@ -50,7 +50,10 @@ from movierec.gnn.training.early_stopping import EarlyStopping
 logger = logging.getLogger(__name__)
 
 FULL_SOFTMAX_MAX_MOVIES = 20_000  # above this many movies the softmax is sampled (``softmax="auto"``)
-STEPS_PER_EPOCH = 20  # ``batch_size=0``: users per step so that an epoch is about this many steps (at least 128)
+# ``batch_size=0``: users per step so that an epoch is about this many steps, at least 128 users (ml-latest-small:
+# 128 users, 5 steps). Every step propagates over the whole graph: at 25M a step took 17 s on the 2-core machine,
+# so 20 steps an epoch made it 334 s.
+STEPS_PER_EPOCH = 5
 VALIDATION_USERS = 5_000  # users whose validation NDCG picks the epoch (all of them on small graphs)
 
 
@@ -199,14 +202,7 @@ def train_lightgcn(data: HeteroData, split: EdgeSplit, config: TrainConfig, devi
                 logits = zu @ em.T / config.temperature + model.movie_bias
                 log_p = logits[rows, movies] - torch.logsumexp(logits, dim=1)[rows]
             else:
-                negatives = torch.multinomial(sample_q, config.negatives, replacement=True,
-                                              generator=generator).to(device)
-                correction = torch.log(config.negatives * sample_q[negatives].to(device))
-                neg = zu @ em[negatives].T / config.temperature + model.movie_bias[negatives] - correction
-                pos = (zu[rows] * em[movies]).sum(-1) / config.temperature + model.movie_bias[movies]
-                hits = negatives.unsqueeze(0) == movies.unsqueeze(1)  # a positive drawn as its own negative
-                neg_lse = torch.logsumexp(neg[rows].masked_fill(hits, -math.inf), dim=1)
-                log_p = pos - torch.logaddexp(pos, neg_lse)
+                log_p = _sampled_log_p(zu, em, model.movie_bias, rows, movies, sample_q, config, generator)
             loss = -(log_p * weight).sum() / weight.sum()
             optimizer.zero_grad()
             loss.backward()
@@ -240,6 +236,26 @@ def train_lightgcn(data: HeteroData, split: EdgeSplit, config: TrainConfig, devi
                                 "rating_head": {k_: v.cpu() for k_, v in head.state_dict().items()}},
                        extra={"mean": float(train_r.mean()), "softmax": path, "batch_users": batch},
                        user_embedding=eu.cpu(), movie_embedding=em.cpu())
+
+
+def _sampled_log_p(zu: Tensor, em: Tensor, bias: Tensor, rows: Tensor, movies: Tensor, q: Tensor,
+                   config: TrainConfig, generator: torch.Generator) -> Tensor:
+    """Each positive's log-probability under a sampled softmax: ``negatives`` movies drawn from ``q`` for the whole
+    batch, logits ``s - log(S q)`` (the logQ correction), the positive's own draws (accidental hits) taken out.
+
+    Memory is the batch × negatives logits plus one value per positive: the hits are removed from each user's
+    log-sum-exp arithmetically, never as a positives × negatives mask.
+    """
+    negatives = torch.multinomial(q, config.negatives, replacement=True, generator=generator).to(zu.device)
+    log_sq = torch.log(config.negatives * q.to(zu.device))  # [M]
+    neg = zu @ em[negatives].T / config.temperature + bias[negatives] - log_sq[negatives]  # [B, S]
+    user_lse = torch.logsumexp(neg, dim=1)[rows]
+    pos = (zu[rows] * em[movies]).sum(-1) / config.temperature + bias[movies]
+    hits = torch.bincount(negatives, minlength=len(q))[movies].float()  # times each positive was drawn
+    # log(Σ_neg e^s - hits · e^(pos - log Sq)): the user's negatives without the positive's own draws
+    share = (hits * torch.exp(pos - log_sq[movies] - user_lse)).clamp(max=1 - 1e-6)
+    neg_lse = user_lse + torch.log1p(-share)
+    return pos - torch.logaddexp(pos, neg_lse)
 
 
 class _Targets:

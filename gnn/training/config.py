@@ -37,8 +37,8 @@ class TrainConfig:
         target_share (float): ``sage``: share of training edges used as targets each epoch and
             left out of that epoch's message graph, so that an edge never carries its own
             rating to itself. (default: ``0.2``)
-        batch_size (int): ``lightgcn``: users per softmax step (0: about 20 steps an epoch); ``sage --minibatch``:
-            target edges per step. (default: ``32768``; ``lightgcn`` ``0``. With 4,096 targets a
+        batch_size (int): ``lightgcn``: users per softmax step (0: about 5 steps an epoch, at least 128 users);
+            ``sage --minibatch``: target edges per step. (default: ``32768``; ``lightgcn`` ``0``. With 4,096 targets a
             mini-batch epoch of a 1M-rating graph took 86 s on 2 cores, with 32,768 14 s: each
             sampled neighbourhood costs about the same, so fewer, larger batches win.)
         minibatch (bool): ``sage``: train on sampled neighbourhoods (:mod:`movierec.gnn.data.sampler`) instead of the

@@ -131,7 +131,8 @@ COMMANDS.append(export_cmd)
 @click.option("--patience", type=int, help="Early stopping patience in epochs. [default: per model]")
 @click.option("--ensemble", type=int, help="sage: models averaged (seeds seed, seed+1, ...). [default: 3]")
 @click.option("--batch-size", type=click.IntRange(min=0),
-              help="lightgcn: users per softmax step (0: about 20 steps an epoch); sage --minibatch: targets per step.")
+              help="lightgcn: users per softmax step (0: 5 steps an epoch, >= 128 users); "
+                   "sage --minibatch: targets per step.")
 @click.option("--temperature", type=click.FloatRange(min=0, min_open=True),
               help="lightgcn: softmax temperature over the cosines. [default: 0.2]")
 @click.option("--low-rating-weight", type=click.FloatRange(min=0),

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The README's quality tables and docs/quality.png, re-measured: every model on both splits of ml-latest-small,
+# each `movierec evaluate`d beside the peers (fitted on the same training edges, measured on the same test edges).
+#
+#   scripts/quality.sh GRAPH.pt [MODELS...]     (default models: ease gfcf lightgcn sage)
+#
+# GRAPH.pt is ml-latest-small as exported from Neo4j (`movierec ingest --path .../ml-latest-small` then
+# `movierec export --out GRAPH.pt`). Writes bench/results/eval-<split>-<model>.json (with the training seconds:
+# time to that quality on this machine) and docs/quality.png. Seed 0, CPU.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GRAPH=${1:?usage: scripts/quality.sh GRAPH.pt [MODELS...]}; shift
+MODELS=${*:-ease gfcf lightgcn sage}
+MOVIEREC=${MOVIEREC:-.venv/bin/movierec}
+RUNS=$(mktemp -d -t movierec-quality-XXXXXX)
+trap 'rm -rf "$RUNS"' EXIT
+for split in random temporal; do
+  for model in $MODELS; do
+    echo "== $split $model ($(date -u +%T))"
+    run=$("$MOVIEREC" train --data "$GRAPH" --model "$model" --split "$split" --seed 0 --device cpu \
+          --runs-dir "$RUNS" -q | head -1 | sed 's/.* written to //')
+    "$MOVIEREC" evaluate "$run" --metrics-out "bench/results/eval-$split-$model.json" -q | head -3 | tail -1
+  done
+done
+files() { for model in $MODELS; do printf '%s,' "bench/results/eval-$1-$model.json"; done | sed 's/,$//'; }
+.venv/bin/python -m bench.plot_quality "$(files random)" "$(files temporal)" --out docs/quality.png \
+  --titles "ml-latest-small, random 80/10/10|ml-latest-small, temporal (latest 10 % per user)"
