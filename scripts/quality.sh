@@ -17,9 +17,11 @@ trap 'rm -rf "$RUNS"' EXIT
 for split in random temporal; do
   for model in $MODELS; do
     echo "== $split $model ($(date -u +%T))"
-    run=$("$MOVIEREC" train --data "$GRAPH" --model "$model" --split "$split" --seed 0 --device cpu \
-          --runs-dir "$RUNS" -q | head -1 | sed 's/.* written to //')
-    "$MOVIEREC" evaluate "$run" --metrics-out "bench/results/eval-$split-$model.json" -q | head -3 | tail -1
+    "$MOVIEREC" train --data "$GRAPH" --model "$model" --split "$split" --seed 0 --device cpu --runs-dir "$RUNS" -q \
+      > "$RUNS/train.txt"
+    run=$(sed -n '1s/.* written to //p' "$RUNS/train.txt")
+    "$MOVIEREC" evaluate "$run" --metrics-out "bench/results/eval-$split-$model.json" -q > "$RUNS/table.txt"
+    sed -n 3p "$RUNS/table.txt"
   done
 done
 files() { for model in $MODELS; do printf '%s,' "bench/results/eval-$1-$model.json"; done | sed 's/,$//'; }

@@ -42,7 +42,7 @@ from movierec.gnn.data.hetero import MOVIE, USER
 from movierec.gnn.data.split import EdgeSplit
 from movierec.gnn.evaluation.metrics import ranking_metrics
 from movierec.gnn.models.base import EpochCallback, Model, SavedRun, TrainResult, edges_of
-from movierec.gnn.models.rating_head import RatingHead, fit_rating_head
+from movierec.gnn.models.rating_head import RATING_HEAD_MAX_EDGES, RatingHead, fit_rating_head, sample_edges
 from movierec.gnn.models.scorers import History, LinearScorer, Scorer
 from movierec.gnn.training.config import TrainConfig
 from movierec.gnn.training.early_stopping import EarlyStopping
@@ -129,6 +129,10 @@ class LightGCN(Model):
         edge_index, rating, split = run.split()
         num_users, num_movies = len(run.user_ids), len(run.movie_ids)
         weights = run.weights()
+        if "movie_bias" not in weights["lightgcn"]:
+            raise ValueError("it was trained by an older lightgcn (BPR, before the softmax and the movie bias); it "
+                             "still serves as saved, and `movierec train --model lightgcn` trains one this version "
+                             "rebuilds")
         model = LightGCNRanker(num_users, num_movies, self.config.hidden, self.config.layers)
         model.load_state_dict(weights["lightgcn"])
         model.eval()
@@ -228,8 +232,12 @@ def train_lightgcn(data: HeteroData, split: EdgeSplit, config: TrainConfig, devi
     with torch.no_grad():
         rank = model.scorer(graph, config.temperature)
         eu, em = model.embeddings(graph)
+    # the head is full-batch: on at most RATING_HEAD_MAX_EDGES sampled ratings (at 25M, all 20M training ratings
+    # took 21 GiB), its biases started from all of them, as the closed-form models' head
     all_val_ei, all_val_r = edges_of(data, split.val, device)
-    head = fit_rating_head(eu, em, train_ei, train_r, all_val_ei, all_val_r, config)
+    fit_ei, fit_r = sample_edges(train_ei, train_r, RATING_HEAD_MAX_EDGES, generator)
+    stop_ei, stop_r = sample_edges(all_val_ei, all_val_r, RATING_HEAD_MAX_EDGES // 4, generator)
+    head = fit_rating_head(eu, em, fit_ei, fit_r, stop_ei, stop_r, config, start=(train_ei, train_r))
     return TrainResult(rank=rank.to("cpu"), rating=head.scorer(eu, em).to("cpu"),
                        rating_range=(float(train_r.min()), float(train_r.max())), history=history,
                        weights={"lightgcn": {k_: v.cpu() for k_, v in best_state.items()},

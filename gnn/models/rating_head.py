@@ -102,5 +102,5 @@ def sample_edges(edge_index: Tensor, rating: Tensor, most: int, generator: torch
     """At most ``most`` of the edges, a seeded random sample (all of them when there are fewer)."""
     if edge_index.size(1) <= most:
         return edge_index, rating
-    keep = torch.randperm(edge_index.size(1), generator=generator)[:most].sort().values
+    keep = torch.randperm(edge_index.size(1), generator=generator)[:most].sort().values.to(edge_index.device)
     return edge_index[:, keep], rating[keep]
