@@ -369,7 +369,7 @@ def test_pipeline_ingests_trains_writes_back_and_recommends(
     assert graph.read("MATCH (u:User)-[:RATED]->(m)<-[:RECOMMENDED]-(u) RETURN count(*) AS n")[0]["n"] == 0
 
     indexes = {r["name"]: (r["state"], r["dimensions"]) for r in graph.read(cypher.load("show_vector_indexes"))}
-    assert indexes == {"movie_embedding": ("ONLINE", 64)}
+    assert indexes == {"movie_embedding": ("ONLINE", 128)}
     near = graph.read(cypher.load("similar_by_embedding"), movieId=1, k=5)
     assert {r["movieId"] for r in near} == set(ANIMATION) - {1}  # Toy Story's neighbours: the other cartoons
     co_rated = graph.read(cypher.load("similar_movies"), movieId=1, k=10)  # SIMILAR: rated by the same users
