@@ -5,7 +5,7 @@ Adding a model is one file in this package (a :class:`~movierec.gnn.models.base.
 
 Example:
     >>> sorted(MODELS)
-    ['ease', 'gfcf', 'lightgcn', 'sage']
+    ['ease', 'gcmc', 'gfcf', 'lightgcn', 'sage']
     >>> config_for("lightgcn", epochs=5).layers
     3
 """
@@ -19,6 +19,7 @@ from movierec.gnn.models.als import ALS
 from movierec.gnn.models.base import Model, Peer
 from movierec.gnn.models.bias import Bias
 from movierec.gnn.models.ease import Ease, EaseBinary
+from movierec.gnn.models.gcmc import GCMC
 from movierec.gnn.models.gfcf import GFCF
 from movierec.gnn.models.global_mean import GlobalMean
 from movierec.gnn.models.itemknn import ItemKNN
@@ -28,7 +29,7 @@ from movierec.gnn.models.popularity import Popularity
 from movierec.gnn.models.sage import Sage
 from movierec.gnn.training.config import TrainConfig
 
-MODELS: dict[str, type[Model]] = {model.name: model for model in (Ease, GFCF, LightGCN, Sage)}
+MODELS: dict[str, type[Model]] = {model.name: model for model in (Ease, GFCF, LightGCN, Sage, GCMC)}
 """The models ``movierec train --model`` offers, in the order ``--help`` lists them."""
 
 DEFAULT_MODEL = "ease"  # the default ranker: its top-K becomes RECOMMENDED (README: results and ablation)

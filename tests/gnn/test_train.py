@@ -138,7 +138,7 @@ def test_train_from_an_exported_file_with_a_temporal_split(tmp_path: Path) -> No
         "Error: Invalid value for --num-neighbors: 'x' is not a comma-separated list of integers\n")
 
 
-@pytest.mark.parametrize("model", ["sage", "lightgcn", "ease", "gfcf"])
+@pytest.mark.parametrize("model", ["sage", "lightgcn", "ease", "gfcf", "gcmc"])
 def test_a_run_directory_rebuilds_its_model_with_identical_scores(
     graph: Graph, neo4j_env: dict[str, str], tmp_path: Path, model: str
 ) -> None:
