@@ -2,7 +2,7 @@
 # The README's quality tables and docs/quality.png, re-measured: every model on both splits of ml-latest-small,
 # each `movierec evaluate`d beside the peers (fitted on the same training edges, measured on the same test edges).
 #
-#   scripts/quality.sh GRAPH.pt [MODELS...]     (default models: ease gfcf lightgcn sage)
+#   scripts/quality.sh GRAPH.pt [MODELS...]     (default models: ease gfcf lightgcn sage gcmc)
 #
 # GRAPH.pt is ml-latest-small as exported from Neo4j (`movierec ingest --path .../ml-latest-small` then
 # `movierec export --out GRAPH.pt`). Writes bench/results/eval-<split>-<model>.json (with the training seconds:
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GRAPH=${1:?usage: scripts/quality.sh GRAPH.pt [MODELS...]}; shift
-MODELS=${*:-ease gfcf lightgcn sage}
+MODELS=${*:-ease gfcf lightgcn sage gcmc}
 MOVIEREC=${MOVIEREC:-.venv/bin/movierec}
 RUNS=$(mktemp -d -t movierec-quality-XXXXXX)
 trap 'rm -rf "$RUNS"' EXIT
