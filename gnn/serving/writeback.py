@@ -261,8 +261,9 @@ def write_back(
         written = {r["userId"] for r in graph.read(cypher.load("read_written_users"), runId=run.run_id)}
         expected = {uid for i, uid in enumerate(run.user_ids) if bool(user_in_graph[i])}
         missing = expected - written - counter.empty_users
-        if missing and _active_run_ids(graph) != active_before:
-            raise RunSwitchedError(_active_run_ids(graph))
+        active_now = _active_run_ids(graph) if missing else active_before  # one read, only when something is missing
+        if active_now != active_before:
+            raise RunSwitchedError(active_now)
         if missing:
             raise WritebackError(f"{len(missing)} users got no recommendations (e.g. userId {min(missing)})")
         result.users = len(written)
