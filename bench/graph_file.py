@@ -11,13 +11,16 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from torch_geometric.data import HeteroData
 
 from movierec.gnn.data.export import build_heterodata, save_heterodata
 from movierec.gnn.data.hetero import MOVIE, RATES
 from movierec.ingest.movielens import read_release
+
+if TYPE_CHECKING:
+    from torch_geometric.data import HeteroData
 
 
 def release_graph(release: Path) -> HeteroData:

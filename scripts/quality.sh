@@ -24,6 +24,7 @@ for split in random temporal; do
     sed -n 3p "$RUNS/table.txt"
   done
 done
-files() { for model in $MODELS; do printf '%s,' "bench/results/eval-$1-$model.json"; done | sed 's/,$//'; }
+# the chart shows every model measured so far (re-measuring one keeps the others' rows)
+files() { for model in ease gfcf lightgcn sage gcmc; do f="bench/results/eval-$1-$model.json"; [ -f "$f" ] && printf '%s,' "$f"; done | sed 's/,$//'; }
 .venv/bin/python -m bench.plot_quality "$(files random)" "$(files temporal)" --out docs/quality.png \
   --titles "ml-latest-small, random 80/10/10|ml-latest-small, temporal (latest 10 % per user)"

@@ -123,11 +123,13 @@ COMMANDS.append(export_cmd)
 @click.option("--test-ratings", type=click.Path(dir_okay=False, path_type=Path),
               help="Ratings file (any MovieLens format, e.g. ml-100k u1.test) whose pairs are the test set.")
 @click.option("--epochs", type=int, help="Maximum epochs. [default: per model]")
-@click.option("--hidden", type=int, help="Embedding / hidden size. [default: 64, lightgcn 128]")
+@click.option("--hidden", type=int, help="Embedding / hidden size. [default: 64, lightgcn 128, gcmc 256]")
 @click.option("--layers", type=int, help="Message-passing layers. [default: sage 1, lightgcn 2]")
 @click.option("--lr", type=float, help="Learning rate. [default: per model]")
-@click.option("--weight-decay", type=float, help="L2 penalty. [default: 1e-4, lightgcn 0]")
-@click.option("--dropout", type=float, help="Dropout (sage). [default: 0.3]")
+@click.option("--weight-decay", type=float,
+              help="L2 penalty. [default: 1e-4, lightgcn 0, gcmc 30 (on the user vectors)]")
+@click.option("--dropout", type=float,
+              help="Dropout: sage, of node vectors [default: 0.3]; gcmc, of the encoder's edges [default: 0.75].")
 @click.option("--patience", type=int, help="Early stopping patience in epochs. [default: per model]")
 @click.option("--ensemble", type=int, help="sage: models averaged (seeds seed, seed+1, ...). [default: 3]")
 @click.option("--batch-size", type=click.IntRange(min=0),

@@ -191,3 +191,23 @@ def test_predict_rating_is_clamped_to_the_runs_range(graph: Graph) -> None:
         {"movieId": movies[0], "title": f"Movie {movies[0]}", "predictedRating": None, "runId": None},
         {"movieId": movies[1], "title": f"Movie {movies[1]}", "predictedRating": None, "runId": None},
     ]
+
+
+def test_a_written_back_gcmc_run_predicts_in_cypher_what_score_says_for_any_pair(
+        graph: Graph, neo4j_env: dict[str, str], tmp_path: Path) -> None:
+    tiny.create(graph)
+    run = _train(neo4j_env, tmp_path / "runs", "--model", "gcmc", "--seed", "0", "--epochs", "20", "--hidden", "8")
+    write_back(graph, run, k=5)
+    pairs = random.Random(0).sample([(u, m) for u in run.user_ids for m in run.movie_ids], 12)
+    for user_id, movie_id in pairs:
+        args = ["score", "--user", str(user_id), "--movie", str(movie_id), "--format", "json"]
+        result = CliRunner().invoke(cli, args, env=neo4j_env, catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        shown = json.loads(result.output)
+        (row,) = predict_ratings(graph, user_id, [movie_id])
+        assert row["runId"] == shown["runId"] == run.run_id
+        assert row["predictedRating"] == pytest.approx(shown["predictedRating"], abs=TOLERANCE)
+        assert shown["cypherRating"] == pytest.approx(shown["predictedRating"], abs=TOLERANCE)
+    # the ratings are the model's, not the bias baseline's: its movie side is the 8-d encoder's output, in (0, 1)
+    factors = graph.read("MATCH (m:Movie) WHERE m.ratingFactors IS NOT NULL RETURN m.ratingFactors AS f")
+    assert factors and all(len(r["f"]) == 8 and all(0 < v < 1 for v in r["f"]) for r in factors)
