@@ -16,21 +16,29 @@ def plot_curve(history: list[dict[str, Any]], path: Path, model: str) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    val_key = next((k for k in (history[0] if history else {}) if k.startswith("val_")), None)
+    def val_key_of(rows: list[dict[str, Any]]) -> str | None:
+        return next((k for k in (rows[0] if rows else {}) if k.startswith("val_")), None)
+
     fig, (ax_loss, ax_val) = plt.subplots(1, 2, figsize=(10, 4))
-    members = sorted({row["member"] for row in history})
+    members = list(dict.fromkeys(row["member"] for row in history))  # ensemble members, or a combined run's parts
+    keys = {member: val_key_of([row for row in history if row["member"] == member]) for member in members}
     for member in members:
         rows = [row for row in history if row["member"] == member]
-        label = f"member {member}" if len(members) > 1 else None
+        label = f"member {member}" if isinstance(member, int) else str(member)
+        label = label if len(members) > 1 else None
         ax_loss.plot([r["epoch"] for r in rows], [r["loss"] for r in rows], label=label)
-        if val_key is not None:
-            ax_val.plot([r["epoch"] for r in rows], [r[val_key] for r in rows], label=label)
+        key = keys[member]
+        if key is not None:
+            named = f"{label}: {key.replace('val_', '')}" if label and len(set(keys.values())) > 1 else label
+            ax_val.plot([r["epoch"] for r in rows], [r[key] for r in rows], label=named)
     ax_loss.set_xlabel("epoch")
     ax_loss.set_ylabel("training loss")
     ax_val.set_xlabel("epoch")
-    ax_val.set_ylabel(val_key.replace("val_", "validation ") if val_key else "validation")
+    shown = {k for k in keys.values() if k}
+    ax_val.set_ylabel(next(iter(shown)).replace("val_", "validation ") if len(shown) == 1 else "validation")
     if len(members) > 1:
         ax_val.legend()
+        ax_loss.legend()
     fig.suptitle(f"{model}: training curve")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -147,6 +147,11 @@ class Model(ABC):
         return config.epochs
 
     @classmethod
+    def describe(cls, config: TrainConfig) -> str:
+        """The run's model in words (``ModelRun.model``, ``movierec runs``): the name, or what it is made of."""
+        return cls.name
+
+    @classmethod
     def training_summary(cls, metrics: dict[str, Any]) -> str:
         """How training went, in words, from a run's ``metrics.json``."""
         return f"{metrics['epochs']} epochs, {metrics['seconds_per_epoch']:.2f} s/epoch"

@@ -5,7 +5,7 @@ Adding a model is one file in this package (a :class:`~movierec.gnn.models.base.
 
 Example:
     >>> sorted(MODELS)
-    ['ease', 'gcmc', 'gfcf', 'lightgcn', 'sage']
+    ['combined', 'ease', 'gcmc', 'gfcf', 'lightgcn', 'sage']
     >>> config_for("lightgcn", epochs=5).layers
     3
 """
@@ -18,6 +18,7 @@ from movierec.core.errors import TrainError
 from movierec.gnn.models.als import ALS
 from movierec.gnn.models.base import Model, Peer
 from movierec.gnn.models.bias import Bias
+from movierec.gnn.models.combined import Combined
 from movierec.gnn.models.ease import Ease, EaseBinary
 from movierec.gnn.models.gcmc import GCMC
 from movierec.gnn.models.gfcf import GFCF
@@ -29,7 +30,7 @@ from movierec.gnn.models.popularity import Popularity
 from movierec.gnn.models.sage import Sage
 from movierec.gnn.training.config import TrainConfig
 
-MODELS: dict[str, type[Model]] = {model.name: model for model in (Ease, GFCF, LightGCN, Sage, GCMC)}
+MODELS: dict[str, type[Model]] = {model.name: model for model in (Ease, GFCF, LightGCN, Sage, GCMC, Combined)}
 """The models ``movierec train --model`` offers, in the order ``--help`` lists them."""
 
 DEFAULT_MODEL = "ease"  # the default ranker: its top-K becomes RECOMMENDED (README: results and ablation)

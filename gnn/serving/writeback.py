@@ -76,6 +76,7 @@ from movierec.core.db import Graph
 from movierec.core.errors import MovierecError, WritebackError
 from movierec.core.progress import Phases, ProgressFactory
 from movierec.cypher.admin import await_indexes, create_writeback_indexes
+from movierec.gnn.models.registry import MODELS
 from movierec.gnn.serving.rated import rated_pairs
 from movierec.gnn.serving.similar_writeback import delete_stale_similar, run_similar, write_similar
 from movierec.gnn.serving.staging import checked_embeddings, checked_rating_model, stage_nodes
@@ -219,7 +220,7 @@ def write_back(
 
         step = steps.start("recording the run")
         graph.write(
-            cypher.load("merge_model_run"), runId=run.run_id, model=run.model,
+            cypher.load("merge_model_run"), runId=run.run_id, model=_describe(run),
             params=json.dumps(_params(run.config), sort_keys=True, default=str),
             metrics=json.dumps(run.metrics, sort_keys=True, default=str), path=str(Path(run.path).resolve()),
             ratingOffset=rating.offset, ratingMin=float(run.rating_range[0]), ratingMax=float(run.rating_range[1]),
@@ -342,6 +343,11 @@ class _RowCounter:
         rows = sum(self.pending.popleft() for _ in range(users))
         self.rows += rows
         self.phases.advance(rows)
+
+
+def _describe(run: Any) -> str:
+    """``ModelRun.model``: the run's model in words (``combined`` names its parts)."""
+    return MODELS[run.model].describe(run.config) if run.model in MODELS else str(run.model)
 
 
 def _params(config: Any) -> Any:

@@ -72,6 +72,10 @@ class TrainConfig:
         filter_rank (int): ``gfcf``: singular vectors of the ideal low-pass filter. (default: ``128``)
         filter_alpha (float): ``gfcf``: weight of the ideal low-pass filter. (default: ``0.3``)
         similar_k (int): Most similar movies kept per movie (co-rating cosine; ``SIMILAR`` in Neo4j). (default: ``20``)
+        ranker (str): ``combined``: the model whose ranking fills ``RECOMMENDED``. (default: ``"lightgcn"`` there,
+            ``""`` elsewhere)
+        rating_model (str): ``combined``: the model whose predicted ratings are served. (default: ``"gcmc"``)
+        embedding_model (str): ``combined``: the model whose vectors are the embeddings. (default: ``"gcmc"``)
         k (int): Cut-off of the ranking metrics. (default: ``10``)
         seed (int): Seed of model initialisation and sampling. (default: ``0``)
         device (str): ``"auto"``, ``"cpu"`` or ``"cuda"``. (default: ``"auto"``)
@@ -104,6 +108,9 @@ class TrainConfig:
     filter_rank: int = 128
     filter_alpha: float = 0.3
     similar_k: int = 20
+    ranker: str = ""
+    rating_model: str = ""
+    embedding_model: str = ""
     k: int = 10
     seed: int = 0
     device: str = "auto"

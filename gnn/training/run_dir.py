@@ -264,8 +264,8 @@ def _write_history(history: list[dict[str, Any]], path: Path) -> None:
     if not history:
         path.write_text("", encoding="utf-8")
         return
-    columns = list(history[0])
+    columns = list(dict.fromkeys(key for row in history for key in row))  # a combined run's parts differ
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=columns)
+        writer = csv.DictWriter(f, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows(history)

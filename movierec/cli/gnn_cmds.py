@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from movierec.cli.options import model_option, neo4j_options, quiet_option, stack
+from movierec.cli.options import check_parts, model_option, neo4j_options, parts_options, quiet_option, stack
 from movierec.core.settings import Neo4jSettings
 from movierec.gnn.models.registry import config_for, model_class
 
@@ -122,6 +122,7 @@ COMMANDS.append(export_cmd)
 @click.option("--test-fraction", type=float, default=0.1, show_default=True)
 @click.option("--test-ratings", type=click.Path(dir_okay=False, path_type=Path),
               help="Ratings file (any MovieLens format, e.g. ml-100k u1.test) whose pairs are the test set.")
+@parts_options()
 @click.option("--epochs", type=int, help="Maximum epochs. [default: per model]")
 @click.option("--hidden", type=int, help="Embedding / hidden size. [default: 64, lightgcn 128, gcmc 256]")
 @click.option("--layers", type=int, help="Message-passing layers. [default: sage 1, lightgcn 2]")
@@ -178,6 +179,7 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
     from movierec.gnn.training.train import resolve_device
 
     resolve_device(device)  # fail before exporting
+    check_parts(model, {name: hyper[name] for name in ("ranker", "rating_model", "embedding_model")})
     split_config = SplitConfig(method="file" if test_ratings else split_method,  # type: ignore[arg-type]
                                val_fraction=val_fraction, test_fraction=test_fraction, seed=seed,
                                test_file=str(test_ratings) if test_ratings else None)

@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from movierec.core.progress import Bar, ProgressFactory
 from movierec.core.settings import Neo4jSettings
+from movierec.gnn.models.combined import Combined
 from movierec.gnn.models.registry import DEFAULT_MODEL, MODELS, models_help
 
 Command = Callable[..., Any]
@@ -82,6 +83,23 @@ class ModelChoice(click.Choice):
 def model_option() -> Decorator:
     """``--model NAME``: a registered model (default: the default ranker); its help lists each model's summary."""
     return click.option("--model", type=ModelChoice(), default=DEFAULT_MODEL, show_default=True, help=models_help())
+
+def parts_options() -> Decorator:
+    """``--ranker``, ``--rating-model``, ``--embedding-model``: the parts of a ``combined`` run (default: its own)."""
+    what = {"ranker": "ranks (RECOMMENDED)", "rating-model": "predicts the served ratings",
+            "embedding-model": "gives the embeddings (vector index, similar --by embedding)"}
+    return stack([click.option(f"--{flag}", type=ModelChoice(),
+                               help=f"combined: the model that {text}. "
+                                    f"[default: {Combined.defaults[flag.replace('-', '_')]}]")
+                  for flag, text in what.items()])
+
+
+def check_parts(model: str, parts: dict[str, Any]) -> None:
+    """A part option given with a model that has no parts is a usage error, not silently ignored."""
+    given = [f"--{name.replace('_', '-')}" for name, value in parts.items() if value is not None]
+    if given and model != Combined.name:
+        raise click.UsageError(f"{', '.join(given)} only apply to --model {Combined.name} (not {model})")
+
 
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress bars or progress messages.")
 

@@ -15,7 +15,16 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from movierec.cli.options import model_option, neo4j_options, neo4j_options_named, progress_bars, quiet_option, stack
+from movierec.cli.options import (
+    check_parts,
+    model_option,
+    neo4j_options,
+    neo4j_options_named,
+    parts_options,
+    progress_bars,
+    quiet_option,
+    stack,
+)
 from movierec.cli.query_cmds import echo_recommendations, format_option, table
 from movierec.core.db import connect
 from movierec.core.errors import NotFoundError
@@ -143,6 +152,7 @@ def _in_cypher(pair: Any) -> str:
 @click.option("--download", "download", metavar="NAME",
               help="Fetch this GroupLens release (e.g. ml-latest-small) instead of --path.")
 @model_option()
+@parts_options()
 @click.option("--epochs", type=click.IntRange(min=1), help="Maximum training epochs. [default: per model]")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split and of training.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
@@ -155,7 +165,7 @@ def _in_cypher(pair: Any) -> str:
 @quiet_option
 def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: int | None, seed: int, device: str,
                  runs_dir: Path, sample_users: str, k: int, batch_size: int, chunk_size: int,
-                 settings: Neo4jSettings, quiet: bool) -> None:
+                 settings: Neo4jSettings, quiet: bool, **parts: str | None) -> None:
     """The whole loop: ingest MovieLens, train a GNN, write it back, print recommendations.
 
     Ingest (validated, idempotent) -> export the graph from Neo4j -> split 80/10/10 ->
@@ -180,7 +190,8 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
     except ValueError as e:
         raise click.BadParameter(f"{sample_users!r} is not a comma-separated list of userIds") from e
     resolve_device(device)
-    config = config_for(model, seed=seed, device=device, epochs=epochs, split=SplitConfig(seed=seed))
+    check_parts(model, parts)
+    config = config_for(model, seed=seed, device=device, epochs=epochs, split=SplitConfig(seed=seed), **parts)
     started = time.perf_counter()
     if download is not None:
         from movierec.ingest.download import download_release

@@ -43,7 +43,7 @@ def test_message_graph_holds_only_training_edges() -> None:
     assert graph[RATES].edge_label.tolist() == data[RATES].edge_label[split.train].tolist()
 
 
-@pytest.mark.parametrize("model", ["sage", "lightgcn", "ease", "gfcf", "gcmc"])
+@pytest.mark.parametrize("model", ["sage", "lightgcn", "ease", "gfcf", "gcmc", "combined"])
 def test_training_never_sees_test_ratings(model: str) -> None:
     """Move every test edge to another movie and change its rating: the trained model is bit-identical."""
     data = tiny_data()

@@ -138,7 +138,7 @@ def test_train_from_an_exported_file_with_a_temporal_split(tmp_path: Path) -> No
         "Error: Invalid value for --num-neighbors: 'x' is not a comma-separated list of integers\n")
 
 
-@pytest.mark.parametrize("model", ["sage", "lightgcn", "ease", "gfcf", "gcmc"])
+@pytest.mark.parametrize("model", ["sage", "lightgcn", "ease", "gfcf", "gcmc", "combined"])
 def test_a_run_directory_rebuilds_its_model_with_identical_scores(
     graph: Graph, neo4j_env: dict[str, str], tmp_path: Path, model: str
 ) -> None:
@@ -154,7 +154,7 @@ def test_a_run_directory_rebuilds_its_model_with_identical_scores(
     assert torch.equal(rating.pairs(*pairs).clamp(*run.rating_range), run.predict_rating(*pairs))
     # the weights are what the scores come from: other weights, other scores
     weights = run.weights()
-    name = {"sage": "sage_0"}.get(model, model)
+    name = {"sage": "sage_0", "combined": "lightgcn/lightgcn"}.get(model, model)  # combined: its ranker's
     key = next(k for k in weights[name] if k.endswith("weight") or k in ("basis", "lambda"))
     weights[name][key] = torch.zeros_like(weights[name][key]) if key != "lambda" else weights[name][key] * 100
     torch.save(weights, path / "weights.pt")
