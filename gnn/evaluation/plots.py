@@ -24,8 +24,8 @@ def plot_curve(history: list[dict[str, Any]], path: Path, model: str) -> None:
     keys = {member: val_key_of([row for row in history if row["member"] == member]) for member in members}
     for member in members:
         rows = [row for row in history if row["member"] == member]
-        label = f"member {member}" if isinstance(member, int) else str(member)
-        label = label if len(members) > 1 else None
+        name = f"member {member}" if isinstance(member, int) else str(member)
+        label = name if len(members) > 1 else None
         ax_loss.plot([r["epoch"] for r in rows], [r["loss"] for r in rows], label=label)
         key = keys[member]
         if key is not None:
