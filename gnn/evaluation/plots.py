@@ -45,12 +45,36 @@ def plot_curve(history: list[dict[str, Any]], path: Path, model: str) -> None:
     plt.close(fig)
 
 
+# The colours of the movie map: a handful of genre families, the first that matches a movie's genres wins (so a
+# cartoon is Animation / Children, not Comedy); MovieLens has 20 genres, too many colours to read.
+GENRE_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Animation / Children", ("Animation", "Children")),
+    ("Documentary", ("Documentary",)),
+    ("Horror / Thriller", ("Horror", "Thriller")),
+    ("Sci-Fi / Fantasy", ("Sci-Fi", "Fantasy")),
+    ("Action / Adventure / War", ("Action", "Adventure", "War", "Western")),
+    ("Romance / Musical", ("Romance", "Musical")),
+    ("Comedy", ("Comedy",)),
+    ("Drama / Crime", ("Drama", "Crime", "Mystery", "Film-Noir", "IMAX")),
+)
+
+
+def genre_group(genre_matrix: Tensor, genres: list[str]) -> Tensor:
+    """``[M]`` each movie's :data:`GENRE_GROUPS` index (``-1``: none of its genres is in a group, or no genre)."""
+    group = torch.full((genre_matrix.size(0),), -1, dtype=torch.long)
+    for i, (_, members) in reversed(list(enumerate(GENRE_GROUPS))):  # the first group wins: assign it last
+        columns = [genres.index(name) for name in members if name in genres]
+        if columns:
+            group[(genre_matrix[:, columns] > 0).any(1)] = i
+    return group
+
+
 def plot_movies(movie_embedding: Tensor, genre_matrix: Tensor, genres: list[str], counts: Tensor,
                 titles: list[str] | None, path: Path, model: str, shown: int = 3_000, labelled: int = 25) -> None:
     """A 2-D map of the movie embeddings (PCA, :func:`torch.pca_lowrank`), as ``path`` (PNG).
 
-    The ``shown`` most-rated movies are drawn, coloured by their main genre (the rarest of their genres in
-    the catalogue: Animation rather than Comedy for a cartoon), and the ``labelled`` most-rated are named.
+    The ``shown`` most-rated movies are drawn, coloured by their genre family (:data:`GENRE_GROUPS`: eight colours,
+    Animation / Children before Comedy for a cartoon), and the ``labelled`` most-rated are named.
     A space with structure shows genres in regions; one dominated by popularity shows a fan.
 
     Args:
@@ -75,24 +99,21 @@ def plot_movies(movie_embedding: Tensor, genre_matrix: Tensor, genres: list[str]
     q = min(2, emb.size(1), emb.size(0))
     _, _, v = torch.pca_lowrank(emb, q=q, center=False)
     xy = (emb @ v[:, :2]).numpy() if q == 2 else torch.cat([emb @ v, torch.zeros(len(emb), 1)], 1).numpy()
-    g = genre_matrix[order, :len(genres)]
-    frequency = genre_matrix[:, :len(genres)].sum(0)
-    rarity = torch.where(g > 0, frequency.expand_as(g), torch.full_like(g, float("inf")))
-    main = torch.where(g.sum(1) > 0, rarity.argmin(1), torch.full((len(order),), -1))
+    main = genre_group(genre_matrix[order, :len(genres)], genres)
     fig, ax = plt.subplots(figsize=(11, 8))
-    palette = plt.get_cmap("tab20")
-    for i, name in enumerate(genres):
-        mask = (main == i).numpy()
-        if mask.any():
-            ax.scatter(xy[mask, 0], xy[mask, 1], s=8, alpha=0.6, color=palette(i % 20), label=name)
+    palette = plt.get_cmap("tab10")
     mask = (main == -1).numpy()
     if mask.any():
-        ax.scatter(xy[mask, 0], xy[mask, 1], s=8, alpha=0.4, color="lightgrey", label="(no genre)")
+        ax.scatter(xy[mask, 0], xy[mask, 1], s=8, alpha=0.4, color="lightgrey", label="(other / no genre)")
+    for i, (name, _) in enumerate(GENRE_GROUPS):
+        mask = (main == i).numpy()
+        if mask.any():
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=8, alpha=0.6, color=palette(i), label=name)
     for j in range(min(labelled, len(order))):
         name = titles[int(order[j])] if titles else str(int(order[j]))
         ax.annotate(name[:28], xy[j], fontsize=7, alpha=0.9)
     ax.set_title(f"{model}: movie embeddings, first two principal components ({len(order):,} most rated movies)")
-    ax.legend(fontsize=7, markerscale=2, ncol=2, loc="best")
+    ax.legend(fontsize=8, markerscale=2, loc="best")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)

@@ -45,6 +45,7 @@ from movierec.gnn.training.config import TrainConfig
 EpochCallback = Callable[[dict[str, Any]], None]
 
 BIAS_REG = 5.0  # ridge weight of a folded-in user's bias, in ratings (a user with 5 ratings: half shrunk)
+FOLD_IN_PRIOR = 3.0  # the popularity prior's weight in fold-in, for a user without ratings (EASE's, bench.foldin)
 FACTOR_REG = 25.0  # ridge weight of a folded-in user's rating factors, relative to the mean movie-factor norm²
 
 
@@ -116,6 +117,9 @@ class Model(ABC):
     """One line for ``--model``'s help."""
     defaults: ClassVar[dict[str, Any]] = {}
     """The :class:`TrainConfig` fields this model sets differently from the dataclass's defaults."""
+    fold_in_prior: ClassVar[float] = FOLD_IN_PRIOR
+    """The weight of fold-in's popularity prior for a user without ratings (chosen on validation users,
+    ``python -m bench.foldin --model NAME``)."""
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config
@@ -145,6 +149,11 @@ class Model(ABC):
     def epochs_in_total(cls, config: TrainConfig) -> int:
         """The history rows :meth:`fit` reports at most (the length of the CLI's progress bar)."""
         return config.epochs
+
+    @classmethod
+    def prior_weight(cls, config: TrainConfig) -> float:
+        """Fold-in's popularity-prior weight for this model's runs (:attr:`fold_in_prior`)."""
+        return cls.fold_in_prior
 
     @classmethod
     def describe(cls, config: TrainConfig) -> str:

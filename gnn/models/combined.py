@@ -135,6 +135,12 @@ class Combined(Model):
                    for m in models if m in registry.MODELS and m != cls.name)
 
     @classmethod
+    def prior_weight(cls, config: TrainConfig) -> float:
+        """The ranker's: fold-in scores come from it."""
+        registry = _registry()
+        return registry.model_class(config.ranker).prior_weight(registry.config_for(config.ranker))
+
+    @classmethod
     def describe(cls, config: TrainConfig) -> str:
         return f"{cls.name} (" + ", ".join(f"{PART_NAMES[p]} {getattr(config, p)}" for p in PARTS) + ")"
 

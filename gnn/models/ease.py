@@ -1,4 +1,4 @@
-"""EASE (Steck, WWW 2019): the closed-form item-item ranker, the default ranker of a run, and the EASE peer.
+"""EASE (Steck, WWW 2019): the closed-form item-item ranker, and the EASE peer.
 
 ``G = RᵀR + λI``, ``P = G⁻¹``, ``B = -P / diag(P)`` column-wise with a zero diagonal; ``score(u) = r_u B``. One
 dense movie × movie inverse, so it covers the ``max_items`` most-rated movies (all of them up to 10,000); λ is
@@ -93,10 +93,10 @@ def choose_ease(history: History, edges: Edges, max_items: int, keep: int, k: in
 
 
 class Ease(ClosedFormModel):
-    """EASE on the rating-weighted graph (``weighting``), λ on the validation edges: the default ranker."""
+    """EASE on the rating-weighted graph (``weighting``), λ on the validation edges."""
 
     name: ClassVar[str] = "ease"
-    summary: ClassVar[str] = "closed-form item-item ranker on the rating graph (the default ranker)"
+    summary: ClassVar[str] = "closed-form item-item ranker on the rating graph (fast; covers the 10,000 most rated)"
 
     def fit_ranker(self, history: History, edges: Edges, svd: GraphSVD,
                    ) -> tuple[Scorer, list[dict[str, Any]], dict[str, Any], dict[str, Any]]:

@@ -33,7 +33,9 @@ from movierec.gnn.training.config import TrainConfig
 MODELS: dict[str, type[Model]] = {model.name: model for model in (Ease, GFCF, LightGCN, Sage, GCMC, Combined)}
 """The models ``movierec train --model`` offers, in the order ``--help`` lists them."""
 
-DEFAULT_MODEL = "ease"  # the default ranker: its top-K becomes RECOMMENDED (README: results and ablation)
+DEFAULT_MODEL = "combined"
+"""What ``pipeline`` and ``train`` run by default: lightgcn ranks, gcmc predicts ratings and gives the embeddings
+(README: results and ablation; each part wins its own measure)."""
 
 PEERS: dict[str, type[Peer]] = {peer.name: peer for peer in (GlobalMean, Bias, MatrixFactorization, Popularity,
                                                              EaseBinary, ItemKNN, ALS)}

@@ -38,11 +38,12 @@ import torch
 from torch import Tensor
 
 from movierec.gnn.data.ids import IdIndex
+from movierec.gnn.models.base import FOLD_IN_PRIOR
 from movierec.gnn.models.registry import model_class
 from movierec.gnn.models.scorers import History
 from movierec.gnn.training.run_dir import TrainedRun
 
-PRIOR_WEIGHT = 3.0  # the prior's weight for a user without ratings: chosen on validation users (bench.foldin)
+PRIOR_WEIGHT = FOLD_IN_PRIOR  # the prior's weight for a user without ratings (EASE's; each model has its own)
 PRIOR_HALF = 10.0  # ratings at which the prior's weight has halved
 
 
@@ -91,16 +92,17 @@ class FoldIn:
 
     Args:
         run (TrainedRun): The run, e.g. the active one (``load_run(ModelRun.path)``).
-        prior_weight (float): The popularity prior's weight for a user without ratings. (default: :data:`PRIOR_WEIGHT`)
+        prior_weight (float, optional): The popularity prior's weight for a user without ratings. (default: the
+            run's model's, :meth:`~movierec.gnn.models.base.Model.prior_weight`)
 
     Raises:
         TrainError: The run's model is not registered (a run of a model this version no longer has).
     """
 
-    def __init__(self, run: TrainedRun, prior_weight: float = PRIOR_WEIGHT) -> None:
+    def __init__(self, run: TrainedRun, prior_weight: float | None = None) -> None:
         self.run = run
         self.model = model_class(run.model)(run.config)
-        self.prior_weight = prior_weight
+        self.prior_weight = model_class(run.model).prior_weight(run.config) if prior_weight is None else prior_weight
         self.num_movies = len(run.movie_ids)
         self.movie_index = IdIndex(run.movie_ids)  # sorted once: every request looks its movies up
         self.weighting = getattr(run.config, "weighting", "rating")

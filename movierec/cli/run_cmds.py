@@ -169,7 +169,8 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
     """The whole loop: ingest MovieLens, train a GNN, write it back, print recommendations.
 
     Ingest (validated, idempotent) -> export the graph from Neo4j -> split 80/10/10 ->
-    train the default ranker or --model (a run directory under --runs-dir) -> write back top-K recommendations,
+    train the default run (combined: lightgcn ranks, gcmc predicts ratings and gives the embeddings) or --model
+    (a run directory under --runs-dir) -> write back top-K recommendations,
     embeddings and the movie vector index (atomic switch to the new run) -> print a few users'
     recommendations and the movies nearest to Toy Story. Rerunning it trains and
     activates a new run; the previous run's recommendations are replaced.
@@ -223,6 +224,7 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
         nan = float("nan")
         click.echo(f"trained {run.run_id} in {m.get('train_seconds', 0.0):.0f} s: test RMSE {m.get('rmse', nan):.4f}, "
                    f"Recall@10 {m.get('recall@10', nan):.4f}, NDCG@10 {m.get('ndcg@10', nan):.4f}")
+        click.echo(f"serving {model_class(run.model).describe(run.config)}")
         _echo_writeback(result.writeback)
 
         on_step(len(STEPS), "sample")
