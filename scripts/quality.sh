@@ -2,7 +2,7 @@
 # The README's quality tables and docs/quality.png, re-measured: every model on both splits of ml-latest-small,
 # each `movierec evaluate`d beside the peers (fitted on the same training edges, measured on the same test edges).
 #
-#   scripts/quality.sh GRAPH.pt [MODELS...]     (default models: ease gfcf lightgcn sage gcmc)
+#   scripts/quality.sh GRAPH.pt [MODELS...]     (default models: combined ease gfcf lightgcn sage gcmc)
 #
 # GRAPH.pt is ml-latest-small as exported from Neo4j (`movierec ingest --path .../ml-latest-small` then
 # `movierec export --out GRAPH.pt`). Writes bench/results/eval-<split>-<model>.json (with the training seconds:
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GRAPH=${1:?usage: scripts/quality.sh GRAPH.pt [MODELS...]}; shift
-MODELS=${*:-ease gfcf lightgcn sage gcmc}
+MODELS=${*:-combined ease gfcf lightgcn sage gcmc}
 MOVIEREC=${MOVIEREC:-.venv/bin/movierec}
 RUNS=$(mktemp -d -t movierec-quality-XXXXXX)
 trap 'rm -rf "$RUNS"' EXIT
@@ -25,6 +25,6 @@ for split in random temporal; do
   done
 done
 # the chart shows every model measured so far (re-measuring one keeps the others' rows)
-files() { for model in ease gfcf lightgcn sage gcmc; do f="bench/results/eval-$1-$model.json"; [ -f "$f" ] && printf '%s,' "$f"; done | sed 's/,$//'; }
+files() { for model in combined ease gfcf lightgcn sage gcmc; do f="bench/results/eval-$1-$model.json"; [ -f "$f" ] && printf '%s,' "$f"; done | sed 's/,$//'; }
 .venv/bin/python -m bench.plot_quality "$(files random)" "$(files temporal)" --out docs/quality.png \
   --titles "ml-latest-small, random 80/10/10|ml-latest-small, temporal (latest 10 % per user)"
