@@ -13,12 +13,13 @@ baseline's (:data:`~movierec.gnn.models.base.BIAS_REG`, 5 ratings' worth), so th
 fitted to it (a retrain with new users' first rating: test RMSE 1.143 without it). The epoch with the best validation
 RMSE is kept.
 
-Memory stays bounded at any size: the encoder's sum and the loss run over chunks of :data:`CHUNK` edges (the loss's
-gradient reaches the encoder through one backward of ``q``), so no ``[E, d]`` tensor is ever built.
+Memory stays bounded at any size: the encoder's sum runs over chunks of :data:`CHUNK` edges, and the loss and its
+gradients are sparse products over the rating matrix (:class:`RatedPairs`), so no ``[E, d]`` tensor is ever built.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any, ClassVar
 
@@ -26,6 +27,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 
+from movierec.core.quiet import csr_tensors
 from movierec.gnn.data.hetero import MOVIE, USER, rating_levels
 from movierec.gnn.data.split import EdgeSplit
 from movierec.gnn.evaluation.metrics import rating_metrics
@@ -35,11 +37,52 @@ from movierec.gnn.models.scorers import LinearScorer, Scorer
 from movierec.gnn.training.config import TrainConfig
 from movierec.gnn.training.early_stopping import EarlyStopping
 
+logger = logging.getLogger(__name__)
+
 CHUNK = 1 << 20  # edges per chunk of the encoder's sum and of the loss
 # A movie's sum is divided by its raters^0.5 (GC-MC's symmetric normalisation, movie side): on the validation edges
 # of ml-latest-small (random split) 0.8003 against 0.8022 for the plain sum, and the sum of a 25M movie's 80,000
 # raters would saturate the sigmoid
 DEGREE_EXPONENT = 0.5
+
+
+class RatedPairs:
+    """Ratings as a sparse user × movie matrix, built once: the structure the loss's sparse products run on.
+
+    Args:
+        edge_index (Tensor): ``[2, E]`` (user, movie) of the ratings.
+        ratings (Tensor): ``[E]``.
+        num_users (int): Users.
+        num_movies (int): Movies.
+    """
+
+    def __init__(self, edge_index: Tensor, ratings: Tensor, num_users: int, num_movies: int) -> None:
+        order = torch.argsort(edge_index[0] * num_movies + edge_index[1])  # CSR order: by user, then movie
+        self.users, self.movies = edge_index[0, order], edge_index[1, order]
+        self.ratings = ratings[order].float()
+        self.shape = (num_users, num_movies)
+        self.crow = _crow(self.users, num_users)
+        self.by_movie = torch.argsort(self.movies * num_users + self.users)  # the transposed matrix's order
+        self.crow_t = _crow(self.movies[self.by_movie], num_movies)
+        self.users_t = self.users[self.by_movie]
+
+    def matrix(self, values: Tensor | None = None) -> Tensor:
+        """The ``[U, M]`` CSR matrix with ``values`` (in this object's order; default ones)."""
+        values = torch.ones_like(self.ratings) if values is None else values
+        with csr_tensors():
+            return torch.sparse_csr_tensor(self.crow, self.movies, values, self.shape, check_invariants=False)
+
+    def transposed(self, values: Tensor) -> Tensor:
+        """The ``[M, U]`` CSR transpose with ``values`` (given in this object's order)."""
+        with csr_tensors():
+            return torch.sparse_csr_tensor(self.crow_t, self.users_t, values[self.by_movie],
+                                           (self.shape[1], self.shape[0]), check_invariants=False)
+
+
+def _crow(rows: Tensor, n: int) -> Tensor:
+    crow = torch.zeros(n + 1, dtype=torch.long, device=rows.device)
+    crow[1:] = torch.bincount(rows, minlength=n).cumsum(0)
+    return crow
 
 
 class RatingEncoder(nn.Module):
@@ -94,26 +137,34 @@ class RatingEncoder(nn.Module):
             return torch.cat([self.predict(q, *edge_index[:, start:start + CHUNK])
                               for start in range(0, edge_index.size(1), CHUNK)])
 
-    def backward_mse(self, q: Tensor, edge_index: Tensor, ratings: Tensor) -> float:
-        """Back-propagate the mean squared error of ``ratings``, a chunk at a time; returns the loss.
+    def backward_mse(self, q: Tensor, pairs: RatedPairs) -> float:
+        """Back-propagate the mean squared error of the ratings ``pairs`` holds; returns the loss.
 
-        Each chunk's graph is freed after its backward; the chunks' gradients of ``q`` are summed and passed
-        through the encoder once.
+        The loss of ``offset + b_u + b_m + p_u · q_m`` has closed-form gradients, computed with sparse products
+        over the rating matrix (``p_u · q_m`` of every rating by one sampled product, the gradients of ``p`` and
+        ``q`` by one sparse × dense product each), so no ``[ratings, d]`` tensor is built: at 25M ratings and 256
+        dimensions an epoch's loss and gradients took 8 s this way against 55 s gathering chunks of rows, and 103 s
+        through autograd. The gradient of ``q`` then goes through the encoder in one backward.
         """
-        leaf = q.detach().requires_grad_()
-        total = 0.0
-        for start in range(0, edge_index.size(1), CHUNK):
-            pairs, target = edge_index[:, start:start + CHUNK], ratings[start:start + CHUNK]
-            loss = (self.predict(leaf, *pairs) - target).pow(2).sum() / edge_index.size(1)
-            loss.backward()
-            total += float(loss.detach())
-        q.backward(leaf.grad)
+        users, movies, n = pairs.users, pairs.movies, pairs.ratings.numel()
+        with torch.no_grad(), csr_tensors():
+            dots = torch.sparse.sampled_addmm(pairs.matrix(), self.user, q.detach().T, beta=0.0).values()
+            error = self.mean + self.user_bias[users] + self.movie_bias[movies] + dots - pairs.ratings
+            total = float(error.pow(2).sum()) / n
+            error *= 2.0 / n  # d loss / d prediction
+            grads = {"user_bias": torch.zeros_like(self.user_bias).index_add_(0, users, error),
+                     "movie_bias": torch.zeros_like(self.movie_bias).index_add_(0, movies, error),
+                     "user": pairs.matrix(error) @ q.detach()}
+            grad_q = pairs.transposed(error) @ self.user
+        for name, grad in grads.items():
+            parameter = getattr(self, name)
+            parameter.grad = grad if parameter.grad is None else parameter.grad + grad
+        q.backward(grad_q)
         return total
 
     def scorer(self, q: Tensor) -> LinearScorer:
         return LinearScorer(self.user.detach().clone(), q.detach().clone(), self.user_bias.detach().clone(),
                             self.movie_bias.detach().clone(), self.mean)
-
 
 def level_index(ratings: Tensor, levels: list[int]) -> Tensor:
     """Each rating's position in ``levels`` (half stars)."""
@@ -168,6 +219,7 @@ def train_gcmc(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
         model.user_bias.copy_(start.user_bias)
         model.movie_bias.copy_(start.movie_bias)
     level = level_index(train_r, levels)
+    pairs = RatedPairs(train_ei, train_r, num_users, num_movies)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     stopper = EarlyStopping(model, config.patience, lower_is_better=True)
     history: list[dict[str, Any]] = []
@@ -178,7 +230,7 @@ def train_gcmc(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
         kept = (torch.rand(train_ei.size(1), generator=generator) < keep_share).to(device)
         optimizer.zero_grad()
         q = model.movies(train_ei[:, kept], level[kept], 1.0 / keep_share)
-        loss = model.backward_mse(q, train_ei, train_r)
+        loss = model.backward_mse(q, pairs)
         penalty = config.weight_decay * model.user.pow(2).sum() + BIAS_REG * model.user_bias.pow(2).sum()
         (penalty / train_ei.size(1)).backward()
         optimizer.step()
@@ -190,6 +242,7 @@ def train_gcmc(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
         row = {"member": 0, "epoch": epoch, "loss": loss, "val_rmse": val_rmse,
                "seconds": time.perf_counter() - began}
         history.append(row)
+        logger.info("gcmc epoch %s: loss %.4f, validation RMSE %.4f, %.1f s", epoch, loss, val_rmse, row["seconds"])
         if progress is not None:
             progress(row)
         if stopper.step(val_rmse):

@@ -13,7 +13,7 @@ from movierec.gnn.data.split import SplitConfig, split_edges
 from movierec.gnn.evaluation.metrics import rating_metrics
 from movierec.gnn.models import gcmc
 from movierec.gnn.models.bias import bias
-from movierec.gnn.models.gcmc import GCMC, RatingEncoder
+from movierec.gnn.models.gcmc import GCMC, RatedPairs, RatingEncoder
 from movierec.gnn.models.registry import config_for
 
 if TYPE_CHECKING:
@@ -23,25 +23,34 @@ if TYPE_CHECKING:
 def gradients(model: RatingEncoder, edge_index: torch.Tensor, level: torch.Tensor, ratings: torch.Tensor
               ) -> tuple[float, dict[str, torch.Tensor]]:
     model.zero_grad()
-    loss = model.backward_mse(model.movies(edge_index, level, 2.0), edge_index, ratings)
+    pairs = RatedPairs(edge_index, ratings, model.user.size(0), model.num_movies)
+    loss = model.backward_mse(model.movies(edge_index, level, 2.0), pairs)
     return loss, {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
 
 
-def test_chunked_encoder_and_loss_give_the_full_batch_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_chunked_encoder_and_the_sparse_loss_give_autograds_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
     torch.manual_seed(0)
     model = RatingEncoder(num_users=7, num_movies=5, levels=[2, 6, 10], mean=3.0, hidden=4)
-    edge_index = torch.stack([torch.randint(0, 7, (40,)), torch.randint(0, 5, (40,))])
-    level, ratings = torch.randint(0, 3, (40,)), torch.rand(40) * 4 + 1
-    with torch.no_grad():  # the plain formula, no chunks
-        q = torch.sigmoid(model.movie_offset + 2.0 * torch.zeros(5, 4).index_add(
-            0, edge_index[1], model.weight.cumsum(0)[level, edge_index[0]]))
-        expected = float((model.predict(q, *edge_index) - ratings).pow(2).mean())
+    model.set_raters(torch.tensor([0, 0, 1, 2, 2, 2, 4]))
+    cells = torch.randperm(35)[:30]  # 30 distinct (user, movie) pairs, as ratings are
+    edge_index = torch.stack([cells // 5, cells % 5])
+    level, ratings = torch.randint(0, 3, (30,)), torch.rand(30) * 4 + 1
+    # the reference: autograd through the plain formula, no chunks, no hand-written gradients
+    model.zero_grad()
+    q = torch.sigmoid(model.movie_offset + 2.0 * model.movie_scale.unsqueeze(1) * torch.zeros(5, 4).index_add(
+        0, edge_index[1], model.weight.cumsum(0)[level, edge_index[0]]))
+    loss = (model.predict(q, *edge_index) - ratings).pow(2).mean()
+    loss.backward()
+    expected = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
     whole_loss, whole = gradients(model, edge_index, level, ratings)
-    monkeypatch.setattr(gcmc, "CHUNK", 7)  # 40 edges in 6 chunks
+    monkeypatch.setattr(gcmc, "CHUNK", 7)  # the encoder's 30 edges in 5 chunks
     chunked_loss, chunked = gradients(model, edge_index, level, ratings)
-    assert whole_loss == pytest.approx(expected, rel=1e-5) and chunked_loss == pytest.approx(expected, rel=1e-5)
-    assert whole.keys() == chunked.keys() and {"weight", "user", "movie_bias"} <= whole.keys()
-    for name, grad in whole.items():
+    reference = float(loss.detach())
+    assert whole_loss == pytest.approx(reference, rel=1e-5) and chunked_loss == pytest.approx(reference, rel=1e-5)
+    assert expected.keys() == whole.keys() == chunked.keys() == {"weight", "movie_offset", "user", "user_bias",
+                                                                 "movie_bias"}
+    for name, grad in expected.items():
+        torch.testing.assert_close(whole[name], grad, rtol=1e-4, atol=1e-6)
         torch.testing.assert_close(chunked[name], grad, rtol=1e-4, atol=1e-6)
 
 
