@@ -1,4 +1,4 @@
-"""gcmc, the graph rating model: chunked training is exact, levels share weights, and it learns a planted taste."""
+"""gcmc, the graph rating model: its sparse training is exact, levels share weights, and it learns a planted taste."""
 
 from __future__ import annotations
 
@@ -11,47 +11,44 @@ import torch
 from movierec.gnn.data.export import build_heterodata
 from movierec.gnn.data.split import SplitConfig, split_edges
 from movierec.gnn.evaluation.metrics import rating_metrics
-from movierec.gnn.models import gcmc
 from movierec.gnn.models.bias import bias
-from movierec.gnn.models.gcmc import GCMC, RatedPairs, RatingEncoder
+from movierec.gnn.models.gcmc import GCMC, MessageGraph, RatedPairs, RatingEncoder
 from movierec.gnn.models.registry import config_for
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
 
-def gradients(model: RatingEncoder, edge_index: torch.Tensor, level: torch.Tensor, ratings: torch.Tensor
-              ) -> tuple[float, dict[str, torch.Tensor]]:
+def gradients(model: RatingEncoder, edge_index: torch.Tensor, level: torch.Tensor, ratings: torch.Tensor,
+              kept: torch.Tensor) -> tuple[float, dict[str, torch.Tensor]]:
     model.zero_grad()
     pairs = RatedPairs(edge_index, ratings, model.user.size(0), model.num_movies)
-    loss = model.backward_mse(model.movies(edge_index, level, 2.0), pairs)
+    messages = MessageGraph(edge_index, level, model.user.size(0), model.num_movies, len(model.levels))
+    loss = model.backward_mse(model.movies(messages, kept, 2.0), pairs)
     return loss, {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
 
 
-def test_the_chunked_encoder_and_the_sparse_loss_give_autograds_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_sparse_encoder_and_loss_give_autograds_gradients_of_the_plain_formula() -> None:
     torch.manual_seed(0)
     model = RatingEncoder(num_users=7, num_movies=5, levels=[2, 6, 10], mean=3.0, hidden=4)
     model.set_raters(torch.tensor([0, 0, 1, 2, 2, 2, 4]))
     cells = torch.randperm(35)[:30]  # 30 distinct (user, movie) pairs, as ratings are
     edge_index = torch.stack([cells // 5, cells % 5])
     level, ratings = torch.randint(0, 3, (30,)), torch.rand(30) * 4 + 1
-    # the reference: autograd through the plain formula, no chunks, no hand-written gradients
+    kept = torch.rand(30) < 0.5  # the messages of an epoch: half the ratings, each counted twice
+    # the reference: autograd through the plain formula, gathers and index_add, no hand-written gradients
     model.zero_grad()
+    messages = model.weight.cumsum(0)[level[kept], edge_index[0, kept]]
     q = torch.sigmoid(model.movie_offset + 2.0 * model.movie_scale.unsqueeze(1) * torch.zeros(5, 4).index_add(
-        0, edge_index[1], model.weight.cumsum(0)[level, edge_index[0]]))
+        0, edge_index[1, kept], messages))
     loss = (model.predict(q, *edge_index) - ratings).pow(2).mean()
     loss.backward()
     expected = {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
-    whole_loss, whole = gradients(model, edge_index, level, ratings)
-    monkeypatch.setattr(gcmc, "CHUNK", 7)  # the encoder's 30 edges in 5 chunks
-    chunked_loss, chunked = gradients(model, edge_index, level, ratings)
-    reference = float(loss.detach())
-    assert whole_loss == pytest.approx(reference, rel=1e-5) and chunked_loss == pytest.approx(reference, rel=1e-5)
-    assert expected.keys() == whole.keys() == chunked.keys() == {"weight", "movie_offset", "user", "user_bias",
-                                                                 "movie_bias"}
+    got_loss, got = gradients(model, edge_index, level, ratings, kept)
+    assert got_loss == pytest.approx(float(loss.detach()), rel=1e-5)
+    assert expected.keys() == got.keys() == {"weight", "movie_offset", "user", "user_bias", "movie_bias"}
     for name, grad in expected.items():
-        torch.testing.assert_close(whole[name], grad, rtol=1e-4, atol=1e-6)
-        torch.testing.assert_close(chunked[name], grad, rtol=1e-4, atol=1e-6)
+        torch.testing.assert_close(got[name], grad, rtol=1e-4, atol=1e-6)
 
 
 def test_rating_levels_share_weights_ordinally() -> None:
