@@ -5,7 +5,7 @@ GRAPH.pt is ml-latest-small as exported from Neo4j (``movierec export --out GRAP
 
 1. **The ranker blend**: ``w·z(lightgcn) + (1−w)·z(ease)`` with per-user z-scores, ``w`` chosen on validation
    NDCG@10 over a grid, against each alone, on both splits (README: "The default run, part by part").
-2. **The embeddings**: for the first film of the 12 franchises of ``tests/gnn/test_quality.py``, whether a
+2. **The embeddings**: for the first film of the 12 franchises of ``tests/franchises.py`` (``FAMOUS``), whether a
    franchise mate is in its 10 nearest movies (cosine) and first; the share of the 500 most rated movies whose top
    10 share a genre with them; Toy Story's first neighbour. For ``ease`` (truncated SVD), ``lightgcn`` (raw and
    centred) and ``gcmc`` (raw ``q_m`` and centred, the default's).
@@ -33,7 +33,7 @@ from movierec.gnn.models.registry import config_for
 from movierec.gnn.training.train import train
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.gnn.test_quality import FRANCHISES  # noqa: E402  (the test's list, not a copy)
+from tests.franchises import FAMOUS as FRANCHISES  # noqa: E402  (the tests' list, not a copy)
 
 GRID = (0.0, 0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 

@@ -1,7 +1,7 @@
 // movierec: because you rated
 // Answers: why might a user like a movie? The user's own highly rated movies that connect to it, through the
-// active run's SIMILAR relationships (movies rated by the same users: the co-rating cosine computed at training
-// time, gnn/similar.py) and through shared genres; the most similar first, then the most shared genres, then
+// active run's SIMILAR relationships (movies rated by the same users: the co-rating score computed at training
+// time, gnn/serving/similar.py) and through shared genres; the most similar first, then the most shared genres, then
 // the user's rating. Returns one row per connecting movie (what `recommend --explain` prints);
 // because_you_rated_paths.cypher returns the same rows with a path of each kind, for Neo4j Browser to draw.
 // It reads only precomputed links and the user's own ratings, so a blockbuster costs what a rarity does

@@ -1,7 +1,7 @@
 // movierec: because you rated, with paths
 // Answers: why might a user like a movie? The user's own highly rated movies that connect to it, through the
-// active run's SIMILAR relationships (movies rated by the same users: the co-rating cosine computed at training
-// time, gnn/similar.py) and through shared genres; the most similar first, then the most shared genres, then
+// active run's SIMILAR relationships (movies rated by the same users: the co-rating score computed at training
+// time, gnn/serving/similar.py) and through shared genres; the most similar first, then the most shared genres, then
 // the user's rating. The rows of because_you_rated.cypher, each with an example path of each kind (null when
 // there is none), for Neo4j Browser to draw: (user)-[:RATED]->(movie)-[:IN_GENRE]->(genre)<-[:IN_GENRE]-(movie)
 // and (user)-[:RATED]->(movie)-[:SIMILAR]-(movie).

@@ -143,7 +143,7 @@ def because_you_rated(graph: Graph, user_id: int, movie_id: int, k: int = 3,
 
     Returns:
         list[dict]: ``movieId, title, yourRating, sharedGenres, similarity`` per connecting movie (``similarity``:
-        the co-rating cosine of their SIMILAR relationship, ``None`` when they are linked by genres only).
+        the score of their SIMILAR relationship, ``None`` when they are linked by genres only).
     """
     records = graph.read(cypher.load("because_you_rated"), userId=user_id, movieId=movie_id, k=k,
                          minRating=min_rating)

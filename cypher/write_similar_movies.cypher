@@ -1,5 +1,5 @@
 // movierec: write similar movies
-// Writes a run's similar movies (co-rating cosine, gnn/similar.py), one row per movie: first deletes
+// Writes a run's similar movies (by co-rating, gnn/serving/similar.py), one row per movie: first deletes
 // that movie's SIMILAR relationships of the same run (so a rerun after a crash rewrites, never
 // duplicates), then creates the new ones, rank i + 1 for the i-th entry. Relationships of other runs (the active
 // one) are not touched. Targets are locked in movieId order, so concurrent batches (disjoint source movies,

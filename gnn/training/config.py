@@ -71,7 +71,7 @@ class TrainConfig:
             (default: ``0.4``; 0.5 is GF-CF's, lower penalises popular movies less)
         filter_rank (int): ``gfcf``: singular vectors of the ideal low-pass filter. (default: ``128``)
         filter_alpha (float): ``gfcf``: weight of the ideal low-pass filter. (default: ``0.3``)
-        similar_k (int): Most similar movies kept per movie (co-rating cosine; ``SIMILAR`` in Neo4j). (default: ``20``)
+        similar_k (int): Most similar movies kept per movie (by co-rating; ``SIMILAR`` in Neo4j). (default: ``20``)
         ranker (str): ``combined``: the model whose ranking fills ``RECOMMENDED``. (default: ``"lightgcn"`` there,
             ``""`` elsewhere)
         rating_model (str): ``combined``: the model whose predicted ratings are served. (default: ``"gcmc"``)

@@ -13,7 +13,7 @@ A run directory (default parent ``runs/``) holds:
 - ``split.pt``: the rating edges and the train / validation / test indices (``movierec evaluate``
   recomputes the baselines on exactly this split);
 - ``features.pt``: the node features the model was trained with (``None`` where there were none);
-- ``similar.pt``: each movie's ``similar_k`` most similar movies by co-rating cosine over all the run's
+- ``similar.pt``: each movie's ``similar_k`` most similar movies by co-rating over all the run's
   rating edges (``{"movies": [M, k] indices, -1 padded, "scores": [M, k]}``, :mod:`movierec.gnn.serving.similar`),
   written back as ``SIMILAR`` relationships (older runs lack it);
 - ``history.csv``: one row per epoch; ``metrics.json``: the test metrics; ``curve.png``: the training curve;

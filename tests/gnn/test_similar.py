@@ -1,8 +1,6 @@
-"""Co-rating cosine top-K (``movierec.gnn.serving.similar``) against a brute force over a dense matrix."""
+"""Co-rating top-K, ``n_ij / (n_j + λ)`` (``movierec.gnn.serving.similar``), against a brute force over sets."""
 
 from __future__ import annotations
-
-import math
 
 import pytest
 import torch
@@ -10,7 +8,7 @@ import torch
 from movierec.gnn.serving.similar import similar_movies
 
 
-def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: int
+def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: int, smoothing: float
                 ) -> tuple[list[list[int]], list[list[float]]]:
     """Each movie's k + 1 best (movie, score), padded with (-1, 0.0), best first, ties by lower index."""
     rated: list[set[int]] = [set() for _ in range(num_movies)]
@@ -22,7 +20,7 @@ def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: in
         for j in range(num_movies):
             both = len(rated[i] & rated[j])
             if j != i and both:
-                cand.append((-both / math.sqrt(len(rated[i]) * len(rated[j])), j))
+                cand.append((-both / (len(rated[j]) + smoothing), j))
         cand.sort()
         row = cand[:k + 1] + [(-0.0, -1)] * (k + 1 - len(cand[:k + 1]))  # one more, to see ties past k
         movies.append([j for _, j in row])
@@ -30,8 +28,8 @@ def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: in
     return movies, scores
 
 
-@pytest.mark.parametrize(("seed", "chunk", "k"), [(0, 7, 5), (1, 64, 8), (2, 3, 30)])
-def test_matches_brute_force(seed: int, chunk: int, k: int) -> None:
+@pytest.mark.parametrize(("seed", "chunk", "k", "smoothing"), [(0, 7, 5, 10.0), (1, 64, 8, 0.0), (2, 3, 30, 2.5)])
+def test_matches_brute_force(seed: int, chunk: int, k: int, smoothing: float) -> None:
     g = torch.Generator().manual_seed(seed)
     num_users, num_movies = 40, 25
     dense = torch.rand(num_users, num_movies, generator=g) < 0.25
@@ -42,10 +40,10 @@ def test_matches_brute_force(seed: int, chunk: int, k: int) -> None:
     users, movies = dense.nonzero(as_tuple=True)
     edges = torch.stack([users, movies])
     edges = torch.cat([edges, edges[:, :10]], dim=1)  # a repeated pair counts once
-    got_movies, got_scores = similar_movies(edges, num_users, num_movies, k=k, chunk=chunk)
+    got_movies, got_scores = similar_movies(edges, num_users, num_movies, k=k, chunk=chunk, smoothing=smoothing)
     assert got_movies.shape == got_scores.shape == (num_movies, k)
     assert got_movies.dtype == torch.long and got_scores.dtype == torch.float32
-    want_movies, want_scores = brute_force(edges, num_users, num_movies, k)
+    want_movies, want_scores = brute_force(edges, num_users, num_movies, k, smoothing)
     for i in range(num_movies):
         s = want_scores[i]
         assert got_scores[i].tolist() == pytest.approx(s[:k], abs=1e-6)
@@ -64,9 +62,25 @@ def test_scores_are_best_first_and_ties_go_to_the_lower_index() -> None:
     edges = torch.tensor([[0, 0, 0, 0, 1, 1, 1, 1, 2, 2], [0, 1, 2, 3, 0, 1, 2, 3, 4, 0]])
     movies, scores = similar_movies(edges, 3, 5, k=4)
     assert movies[0].tolist() == [1, 2, 3, 4]
-    assert scores[0, :3].tolist() == pytest.approx([2 / math.sqrt(6)] * 3)
-    assert scores[0, 3].item() == pytest.approx(1 / math.sqrt(3))
+    assert scores[0, :3].tolist() == pytest.approx([2 / 12] * 3)  # 2 of their 2 raters rated movie 0, λ = 10
+    assert scores[0, 3].item() == pytest.approx(1 / 11)
     assert movies[4].tolist() == [0, -1, -1, -1]
+
+
+def test_a_sequel_comes_before_a_blockbuster() -> None:
+    # users 0..29 rated the original (movie 0) and a blockbuster (movie 2), users 30..59 the blockbuster only, users
+    # 0..9 the sequel (movie 1). The plain cosine put the blockbuster first for the original (30/sqrt(30·60) = 0.71
+    # against 10/sqrt(30·10) = 0.58); every rater of the sequel rated the original, so the sequel comes first
+    original = torch.stack([torch.arange(30), torch.zeros(30, dtype=torch.long)])
+    blockbuster = torch.stack([torch.arange(60), torch.full((60,), 2)])
+    sequel = torch.stack([torch.arange(10), torch.ones(10, dtype=torch.long)])
+    edges = torch.cat([original, blockbuster, sequel], dim=1)
+    movies, scores = similar_movies(edges, 60, 3, k=2)
+    assert movies[0].tolist() == [1, 2]
+    assert scores[0].tolist() == pytest.approx([10 / (10 + 10), 30 / (60 + 10)])
+    assert movies[1].tolist() == [0, 2] and scores[1].tolist() == pytest.approx([10 / 40, 10 / 70])
+    movies, scores = similar_movies(edges, 60, 3, k=2, smoothing=0.0)
+    assert movies[0].tolist() == [1, 2] and scores[0].tolist() == pytest.approx([1.0, 0.5])
 
 
 def test_empty_and_invalid_input() -> None:
@@ -76,3 +90,5 @@ def test_empty_and_invalid_input() -> None:
         similar_movies(torch.tensor([[0], [9]]), 3, 4)
     with pytest.raises(ValueError, match="at least 1"):
         similar_movies(torch.tensor([[0], [1]]), 3, 4, k=0)
+    with pytest.raises(ValueError, match="smoothing must be at least 0"):
+        similar_movies(torch.tensor([[0], [1]]), 3, 4, smoothing=-1.0)
