@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from neo4j.exceptions import Neo4jError
 
 from movierec import cypher
 from movierec.core.db import Graph, connect
@@ -25,7 +26,7 @@ from movierec.core.errors import WritebackError
 from movierec.core.settings import Neo4jSettings
 from movierec.cypher.queries import find_movie, similar
 from movierec.gnn.serving.topk import rated_index, top_k
-from movierec.gnn.serving.writeback import write_back
+from movierec.gnn.serving.writeback import memory_advice, write_back
 from tests.fixtures import (
     ANIMATION,
     N_MOVIES,
@@ -470,3 +471,14 @@ def test_a_writeback_that_loses_a_race_says_which_run_won_and_a_rerun_is_exact(g
         u: ms for u, ms in expected_top_k(loser, rated, 5).items() if ms}
     assert written(graph, "run-b") == {}
     assert similar_written(graph) == {"run-a": loser.expected_similar()}
+
+
+def test_running_out_of_transaction_memory_says_what_to_do() -> None:
+    # the switch at 25M with the default run (256 + 256 dimensions) on a 4g heap: the server's own error code
+    error = Neo4jError._hydrate_neo4j(code="Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+                               message="dbms.memory.transaction.total.max threshold reached")
+    advice = memory_advice(error, "activating the run")
+    assert "one transaction" in advice and "--heap 8g" in advice and "rerun the writeback" in advice
+    assert memory_advice(Neo4jError._hydrate_neo4j(code="Neo.ClientError.Statement.SyntaxError", message="x"),
+                         "activating the run") == ""
+    assert memory_advice(ValueError("no code"), "writing recommendations") == ""

@@ -1,0 +1,36 @@
+"""Recompute a run directory's ``similar.pt`` with this version's measure: ``python -m bench.similar_refit RUN``.
+
+For benchmarking a run trained before ``SIMILAR``'s measure changed (``gnn/serving/similar.py``) without training
+it again: the movies' neighbours are recomputed from the run's own rating edges (all of them, as ``movierec
+train`` does) with its ``similar_k``, and the file is replaced in one rename. Prints the seconds it took.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from movierec.gnn.serving.similar import similar_movies
+from movierec.gnn.training.run_dir import load_run
+
+
+def refit(path: Path) -> float:
+    """Replace ``path/similar.pt``; returns the seconds the computation took."""
+    run = load_run(path)
+    edge_index, _, _ = run.split()
+    start = time.perf_counter()
+    movies, scores = similar_movies(edge_index, len(run.user_ids), len(run.movie_ids), k=run.config.similar_k)
+    seconds = time.perf_counter() - start
+    tmp = path / "similar.pt.tmp"
+    torch.save({"movies": movies.long().contiguous(), "scores": scores.float().contiguous()}, tmp)
+    os.replace(tmp, path / "similar.pt")
+    return seconds
+
+
+if __name__ == "__main__":
+    for arg in sys.argv[1:]:
+        print(f"{arg}: similar.pt recomputed in {refit(Path(arg)):.1f} s", flush=True)
