@@ -94,6 +94,8 @@ def main() -> None:
     parser.add_argument("release", type=Path, nargs="?", default=default)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--epochs", type=int, help="cap every training's epochs (a quick check; default: the models')")
+    parser.add_argument("--seed", type=int, default=0, help="which 10 %% of the movies are held out, and the training "
+                        "seed (another seed: a disjoint check of choices made on seed 0)")
     args = parser.parse_args()
     data = release_graph(args.release)
     users, movies = data[USER].num_nodes, data[MOVIE].num_nodes
@@ -103,7 +105,7 @@ def main() -> None:
     genres = [frozenset(str(frame.loc[m, "genres"]).split("|")) - {"(no genres listed)"} for m in ids]
     years = torch.tensor([int(y.group(1)) if (y := re.search(r"\((\d{4})\)\s*$", str(frame.loc[m, "title"])))
                           else 0 for m in ids])
-    g = torch.Generator().manual_seed(0)
+    g = torch.Generator().manual_seed(args.seed)
     held = torch.randperm(movies, generator=g)[: movies // 10]
     is_held = torch.zeros(movies, dtype=torch.bool)
     is_held[held] = True
@@ -123,7 +125,7 @@ def main() -> None:
     print(f"{len(held)} movies held out ({int(is_held[ei[1]].sum())} ratings), {len(measured)} measured "
           f"(≥ {MIN_RATINGS} ratings)", flush=True)
 
-    base_rank, base_rating = fit(data, base, epochs=args.epochs)
+    base_rank, base_rating = fit(data, base, seed=args.seed, epochs=args.epochs)
     neighbours, weight = content_neighbours(genres, years, trained, base_popularity,
                                             [genres[m] for m in measured], years[measured])
     rows = torch.tensor(measured)
@@ -143,7 +145,7 @@ def main() -> None:
         key[m] = -1.0
         peer_lists.append(torch.topk(key, 10).indices.tolist())
     eventual = similar_movies(ei, users, movies, k=10)[0]
-    out: dict[str, Any] = {"held_out": len(held), "measured": len(measured), "rows": {}}
+    out: dict[str, Any] = {"seed": args.seed, "held_out": len(held), "measured": len(measured), "rows": {}}
     for n in NS:
         known = torch.cat([by_movie[m][:n] for m in held.tolist()])
         kept = torch.cat([base, known]).sort().values
@@ -166,7 +168,7 @@ def main() -> None:
         mean_bias = content_prior(base_rank.movie, base_rank.movie_bias, neighbours, weight)[1]
         fold_mean_bias = with_movies(base_rank, rows, vec, mean_bias)
         peer_rating = with_movies(base_rating, rows, base_rating.movie[peer], base_rating.movie_bias[peer])
-        re_rank, re_rating = fit(data, kept, epochs=args.epochs) if n else (base_rank, base_rating)
+        re_rank, re_rating = fit(data, kept, seed=args.seed, epochs=args.epochs) if n else (base_rank, base_rating)
         similar_now = similar_movies(ei[:, kept], users, movies, k=10)[0]
         result: dict[str, dict[str, float]] = {}
         for name, (rank, rating) in {"fold-in": (fold_rank, fold_rating),

@@ -133,3 +133,18 @@ def _rows(key: str, ids: list[int], index: Tensor, emb: Tensor, bias: Tensor, fa
         for i, vector, b, f in zip(rows.tolist(), emb[rows].tolist(), bias[rows].tolist(), factors[rows].tolist(),
                                    strict=True):
             yield {key: ids[i], "embedding": vector, "ratingBias": b, "ratingFactors": f}
+
+def memory_advice(error: Exception, step: str) -> str:
+    """What to do when the server ran out of transaction memory (empty for any other error).
+
+    The switch is one transaction that moves every user's and movie's staged embedding and rating model into
+    place (readers see one run or the other, never a mix), so its size grows with nodes × dimensions: the default
+    run at 25M (211,980 nodes, 256 + 256 dimensions) needs more than a 4g heap's transaction limit (70 % of it).
+    """
+    if "MemoryPoolOutOfMemoryError" not in str(getattr(error, "code", "") or ""):
+        return ""
+    where = "the switch moves every node's embedding and rating model in one transaction; " \
+        if step == "activating the run" else ""
+    return (f" The server ran out of transaction memory ({where}it is bounded by "
+            "dbms.memory.transaction.total.max, 70 % of the heap by default): give it a larger heap (`movierec "
+            "neo4j start --heap 8g`, or MOVIEREC_NEO4J_HEAP) or raise that setting, then rerun the writeback.")

@@ -79,7 +79,7 @@ from movierec.cypher.admin import await_indexes, create_writeback_indexes
 from movierec.gnn.models.registry import MODELS
 from movierec.gnn.serving.rated import rated_pairs
 from movierec.gnn.serving.similar_writeback import delete_stale_similar, run_similar, write_similar
-from movierec.gnn.serving.staging import checked_embeddings, checked_rating_model, stage_nodes
+from movierec.gnn.serving.staging import checked_embeddings, checked_rating_model, memory_advice, stage_nodes
 from movierec.gnn.serving.topk import DEFAULT_CHUNK_SIZE, DEFAULT_K, ScoringRun, score_users
 from movierec.gnn.serving.vector_index import ensure_vector_indexes
 
@@ -137,22 +137,6 @@ class WritebackResult:
         rows = self.recommendations + self.similar + self.embeddings
         return rows / self.writing_s if self.writing_s > 0 else 0.0
 
-
-
-def memory_advice(error: Exception, step: str) -> str:
-    """What to do when the server ran out of transaction memory (empty for any other error).
-
-    The switch is one transaction that moves every user's and movie's staged embedding and rating model into
-    place (readers see one run or the other, never a mix), so its size grows with nodes × dimensions: the default
-    run at 25M (211,980 nodes, 256 + 256 dimensions) needs more than a 4g heap's transaction limit (70 % of it).
-    """
-    if "MemoryPoolOutOfMemoryError" not in str(getattr(error, "code", "") or ""):
-        return ""
-    where = "the switch moves every node's embedding and rating model in one transaction; " \
-        if step == "activating the run" else ""
-    return (f" The server ran out of transaction memory ({where}it is bounded by "
-            "dbms.memory.transaction.total.max, 70 % of the heap by default): give it a larger heap (`movierec "
-            "neo4j start --heap 8g`, or MOVIEREC_NEO4J_HEAP) or raise that setting, then rerun the writeback.")
 
 
 def write_back(

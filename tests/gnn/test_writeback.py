@@ -25,8 +25,9 @@ from movierec.core.db import Graph, connect
 from movierec.core.errors import WritebackError
 from movierec.core.settings import Neo4jSettings
 from movierec.cypher.queries import find_movie, similar
+from movierec.gnn.serving.staging import memory_advice
 from movierec.gnn.serving.topk import rated_index, top_k
-from movierec.gnn.serving.writeback import memory_advice, write_back
+from movierec.gnn.serving.writeback import write_back
 from tests.fixtures import (
     ANIMATION,
     N_MOVIES,
