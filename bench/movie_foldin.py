@@ -43,7 +43,13 @@ from movierec.gnn.data.hetero import MOVIE, RATES, USER
 from movierec.gnn.data.split import EdgeSplit, message_graph
 from movierec.gnn.models.registry import config_for
 from movierec.gnn.models.scorers import LinearScorer
-from movierec.gnn.serving.movie_foldin import content_neighbours, content_prior, fold_in_ranking, fold_in_ratings
+from movierec.gnn.serving.movie_foldin import (
+    Catalogue,
+    content_neighbours,
+    content_prior,
+    fold_in_ranking,
+    fold_in_ratings,
+)
 from movierec.gnn.serving.similar import similar_movies
 from movierec.gnn.training.train import train
 
@@ -126,8 +132,8 @@ def main() -> None:
           f"(≥ {MIN_RATINGS} ratings)", flush=True)
 
     base_rank, base_rating = fit(data, base, seed=args.seed, epochs=args.epochs)
-    neighbours, weight = content_neighbours(genres, years, trained, base_popularity,
-                                            [genres[m] for m in measured], years[measured])
+    catalogue = Catalogue.build(genres, years, base_popularity, trained)
+    neighbours, weight = content_neighbours(catalogue, [genres[m] for m in measured], years[measured])
     rows = torch.tensor(measured)
     # the peer: the most rated trained movie among those sharing the most genres (Jaccard), no year
     peer_of = []

@@ -29,6 +29,8 @@ Example:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -40,16 +42,50 @@ CONTENT_NEIGHBOURS = 20  # trained movies averaged into a new movie's content pr
 PRIOR_HALF = 5.0  # ratings at which a new movie's ranking vector is half its raters', half its content prior
 
 
-def content_neighbours(genres: list[frozenset[str]], years: Tensor, candidates: Tensor, popularity: Tensor,
-                       new_genres: list[frozenset[str]], new_years: Tensor, top: int = CONTENT_NEIGHBOURS,
-                       ) -> tuple[Tensor, Tensor]:
-    """Each new movie's ``top`` nearest trained movies by content, and their weights.
+@dataclass
+class Catalogue:
+    """The run's movies as content: genre one-hots, years, popularity, and which may serve as neighbours.
+
+    Built once per run (:meth:`build`); :func:`content_neighbours` then costs one ``[n, genres] × [genres, M]``
+    product per batch of new movies.
+    """
+
+    onehot: Tensor  # [M, G]
+    vocab: dict[str, int]
+    years: Tensor  # [M], 0: unknown
+    popular: Tensor  # [M] log-popularity scaled to [0, 1]
+    candidates: Tensor  # [M] bool
+
+    @classmethod
+    def build(cls, genres: list[frozenset[str]], years: Tensor, popularity: Tensor, candidates: Tensor
+              ) -> Catalogue:
+        """Args: the run's movies' genres and years (``0``: unknown), ratings per movie, and the movies that may
+        serve as neighbours (trained, with ratings)."""
+        vocab = {g: i for i, g in enumerate(sorted({g for gs in genres for g in gs}))}
+        rows = [i for i, gs in enumerate(genres) for _ in gs]
+        cols = [vocab[g] for gs in genres for g in gs]
+        onehot = torch.zeros(len(genres), max(len(vocab), 1))
+        onehot[torch.tensor(rows, dtype=torch.long), torch.tensor(cols, dtype=torch.long)] = 1.0
+        log_pop = torch.log1p(popularity.float())
+        return cls(onehot, vocab, years, log_pop / float(log_pop.max().clamp(min=1e-6)), candidates.bool())
+
+    def encode(self, genres: list[frozenset[str]]) -> tuple[Tensor, Tensor]:
+        """New movies' one-hots over the catalogue's genres ``[n, G]`` and their genre counts ``[n]`` (a genre the
+        catalogue does not have counts in the union, never in the intersection)."""
+        out = torch.zeros(len(genres), self.onehot.size(1))
+        for i, gs in enumerate(genres):
+            for g in gs:
+                if g in self.vocab:
+                    out[i, self.vocab[g]] = 1.0
+        return out, torch.tensor([float(len(gs)) for gs in genres])
+
+
+def content_neighbours(catalogue: Catalogue, new_genres: list[frozenset[str]], new_years: Tensor,
+                       top: int = CONTENT_NEIGHBOURS) -> tuple[Tensor, Tensor]:
+    """Each new movie's ``top`` nearest catalogue movies by content, and their weights.
 
     Args:
-        genres (list[frozenset[str]]): The run's movies' genres, by movie index.
-        years (Tensor): ``[M]`` their years (``0``: unknown).
-        candidates (Tensor): ``[M]`` bool, the movies that may serve as neighbours (trained, with ratings).
-        popularity (Tensor): ``[M]`` ratings per movie (the last tie-break).
+        catalogue (Catalogue): The run's movies (:meth:`Catalogue.build`).
         new_genres (list[frozenset[str]]): The new movies' genres (empty: none).
         new_years (Tensor): ``[n]`` their years (``0``: unknown).
         top (int): Neighbours per new movie. (default: ``20``)
@@ -58,28 +94,18 @@ def content_neighbours(genres: list[frozenset[str]], years: Tensor, candidates: 
         tuple[Tensor, Tensor]: ``[n, top]`` movie indices and ``[n, top]`` weights summing to 1 (the genre
         Jaccard, or uniform where no neighbour shares a genre: then they are the most rated movies).
     """
-    vocab = sorted({g for gs in genres for g in gs} | {g for gs in new_genres for g in gs})
-    col = {g: i for i, g in enumerate(vocab)}
-
-    def onehot(sets: list[frozenset[str]]) -> Tensor:
-        out = torch.zeros(len(sets), max(len(vocab), 1))
-        for i, gs in enumerate(sets):
-            for g in gs:
-                out[i, col[g]] = 1.0
-        return out
-
-    a, b = onehot(new_genres), onehot(genres)
-    inter = a @ b.T
-    union = a.sum(1, keepdim=True) + b.sum(1).unsqueeze(0) - inter
+    a, sizes = catalogue.encode(new_genres)
+    inter = a @ catalogue.onehot.T
+    union = sizes.unsqueeze(1) + catalogue.onehot.sum(1).unsqueeze(0) - inter
     jaccard = torch.where(union > 0, inter / union.clamp(min=1), torch.zeros_like(inter))
+    years = catalogue.years
     known = (new_years > 0).unsqueeze(1) & (years > 0).unsqueeze(0)
     gap = torch.where(known, (new_years.unsqueeze(1) - years.unsqueeze(0)).abs().float().clamp(max=100), 100.0)
-    popular = torch.log1p(popularity.float()) / float(torch.log1p(popularity.float().max()).clamp(min=1e-6))
     # Jaccard steps are at least 1/(genres)², far above the tie-breaks: the most rated, then the closest in year
-    score = jaccard + 1e-3 * popular.unsqueeze(0) - 1e-6 * gap
-    score = score.masked_fill(~candidates.unsqueeze(0), -float("inf"))
-    k = min(top, int(candidates.sum()))
-    best, idx = torch.topk(score, k, dim=1)
+    score = jaccard + 1e-3 * catalogue.popular.unsqueeze(0) - 1e-6 * gap
+    score = score.masked_fill(~catalogue.candidates.unsqueeze(0), -float("inf"))
+    k = min(top, int(catalogue.candidates.sum()))
+    _, idx = torch.topk(score, k, dim=1)
     weight = jaccard.gather(1, idx)
     uniform = weight.sum(1, keepdim=True) <= 0
     weight = torch.where(uniform, torch.ones_like(weight), weight)

@@ -7,7 +7,13 @@ import torch
 
 from movierec.gnn.models.base import ridge_rows
 from movierec.gnn.models.scorers import LinearScorer
-from movierec.gnn.serving.movie_foldin import content_neighbours, content_prior, fold_in_ranking, fold_in_ratings
+from movierec.gnn.serving.movie_foldin import (
+    Catalogue,
+    content_neighbours,
+    content_prior,
+    fold_in_ranking,
+    fold_in_ratings,
+)
 
 GENRES = [frozenset({"Animation", "Children"}), frozenset({"Animation", "Children", "Comedy"}),
           frozenset({"Horror"}), frozenset({"Animation", "Children"}), frozenset({"Drama"}), frozenset()]
@@ -17,7 +23,8 @@ TRAINED = POPULARITY > 0
 
 
 def test_content_neighbours_share_genres_then_popularity_then_year() -> None:
-    idx, weight = content_neighbours(GENRES, YEARS, TRAINED, POPULARITY,
+    catalogue = Catalogue.build(GENRES, YEARS, POPULARITY, TRAINED)
+    idx, weight = content_neighbours(catalogue,
                                      [frozenset({"Animation", "Children"}), frozenset({"Western"}), frozenset()],
                                      torch.tensor([2012, 1970, 0]), top=3)
     # a cartoon: the two Animation|Children films (the more rated first), then Animation|Children|Comedy
@@ -30,9 +37,12 @@ def test_content_neighbours_share_genres_then_popularity_then_year() -> None:
 
 def test_content_neighbours_tie_on_popularity_goes_to_the_closest_year() -> None:
     popularity = torch.tensor([7, 7, 7, 7, 7, 0])
-    idx, _ = content_neighbours(GENRES, YEARS, TRAINED, popularity, [frozenset({"Animation", "Children"})],
-                                torch.tensor([2008]), top=2)
+    catalogue = Catalogue.build(GENRES, YEARS, popularity, TRAINED)
+    idx, _ = content_neighbours(catalogue, [frozenset({"Animation", "Children"})], torch.tensor([2008]), top=2)
     assert idx[0].tolist() == [3, 0]  # 2010 before 1995
+    # a genre the catalogue has never seen counts in the union: Animation|Western shares half of what it has
+    idx, weight = content_neighbours(catalogue, [frozenset({"Animation", "Western"})], torch.tensor([0]), top=1)
+    assert idx[0].tolist() == [0] and weight[0].tolist() == [1.0]
 
 
 def test_content_prior_is_the_weighted_mean() -> None:
