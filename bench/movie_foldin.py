@@ -44,6 +44,8 @@ from movierec.gnn.data.split import EdgeSplit, message_graph
 from movierec.gnn.models.registry import config_for
 from movierec.gnn.models.scorers import LinearScorer
 from movierec.gnn.serving.movie_foldin import (
+    PRIOR_HALF,
+    RANK_PRIOR_NEIGHBOURS,
     Catalogue,
     content_neighbours,
     content_prior,
@@ -100,6 +102,12 @@ def main() -> None:
     parser.add_argument("release", type=Path, nargs="?", default=default)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--epochs", type=int, help="cap every training's epochs (a quick check; default: the models')")
+    parser.add_argument("--half", type=float, default=PRIOR_HALF,
+                        help="ratings at which the raters' mean and the content prior weigh the same (default: the "
+                        "product's)")
+    parser.add_argument("--rank-neighbours", type=int, default=RANK_PRIOR_NEIGHBOURS,
+                        help="content neighbours averaged into the ranker's prior (default: the product's)")
+    parser.add_argument("--no-retrain", action="store_true", help="skip the retrain rows (a quick look at variants)")
     parser.add_argument("--seed", type=int, default=0, help="which 10 %% of the movies are held out, and the training "
                         "seed (another seed: a disjoint check of choices made on seed 0)")
     args = parser.parse_args()
@@ -163,8 +171,9 @@ def main() -> None:
         raters = torch.stack([torch.tensor([row_of[int(m)] for m in ei[1, first].tolist()], dtype=torch.long),
                               ei[0, first]]) if n else torch.zeros(2, 0, dtype=torch.long)
         # fold-in into the base run
-        prior_v, prior_b = content_prior(base_rank.movie, base_rank.movie_bias, neighbours, weight, first_bias=True)
-        vec, bias = fold_in_ranking(base_rank, raters, stars[first], len(measured), prior_v, prior_b)
+        prior_v, prior_b = content_prior(base_rank.movie, base_rank.movie_bias, neighbours, weight, first_bias=True,
+                                         top=args.rank_neighbours)
+        vec, bias = fold_in_ranking(base_rank, raters, stars[first], len(measured), prior_v, prior_b, args.half)
         fold_rank = with_movies(base_rank, rows, vec, bias)
         prior_q, prior_qb = content_prior(base_rating.movie, base_rating.movie_bias, neighbours, weight)
         q, qb = fold_in_ratings(base_rating, raters, stars[first], len(measured), prior_q, prior_qb)
@@ -174,7 +183,8 @@ def main() -> None:
         mean_bias = content_prior(base_rank.movie, base_rank.movie_bias, neighbours, weight)[1]
         fold_mean_bias = with_movies(base_rank, rows, vec, mean_bias)
         peer_rating = with_movies(base_rating, rows, base_rating.movie[peer], base_rating.movie_bias[peer])
-        re_rank, re_rating = fit(data, kept, seed=args.seed, epochs=args.epochs) if n else (base_rank, base_rating)
+        re_rank, re_rating = (fit(data, kept, seed=args.seed, epochs=args.epochs) if n and not args.no_retrain
+                              else (base_rank, base_rating))
         similar_now = similar_movies(ei[:, kept], users, movies, k=10)[0]
         result: dict[str, dict[str, float]] = {}
         for name, (rank, rating) in {"fold-in": (fold_rank, fold_rating),

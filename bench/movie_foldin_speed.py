@@ -25,6 +25,7 @@ import torch
 
 from movierec.gnn.models.scorers import LinearScorer
 from movierec.gnn.serving.movie_foldin import (
+    RANK_PRIOR_NEIGHBOURS,
     Catalogue,
     content_neighbours,
     content_prior,
@@ -75,7 +76,8 @@ def main() -> None:
         local[which] = torch.arange(len(which))
         raters = torch.stack([local[raters_all[0, keep]], raters_all[1, keep]])
         idx, weight = content_neighbours(catalogue, [genres[int(m)] for m in chosen[which]], years[chosen[which]])
-        prior, prior_bias = content_prior(rank.movie, rank.movie_bias, idx, weight, first_bias=True)
+        prior, prior_bias = content_prior(rank.movie, rank.movie_bias, idx, weight, first_bias=True,
+                                          top=RANK_PRIOR_NEIGHBOURS)
         fold_in_ranking(rank, raters, values_all[keep], len(which), prior, prior_bias)
         q0, b0 = content_prior(rating.movie, rating.movie_bias, idx, weight)
         fold_in_ratings(rating, raters, values_all[keep], len(which), q0, b0)

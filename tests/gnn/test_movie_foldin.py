@@ -110,3 +110,10 @@ def test_ridge_rows_equals_the_normal_equations_of_each_row() -> None:
         want = torch.linalg.solve(xr.T @ xr + torch.diag(reg.double()), xr.T @ tr + reg.double() * start[r].double())
         assert got[r].tolist() == pytest.approx(want.tolist(), abs=1e-4)
     assert got[5].tolist() == pytest.approx(start[5].tolist(), abs=1e-6)
+
+
+def test_content_prior_of_the_first_neighbours_renormalises_their_weights() -> None:
+    vectors = torch.arange(12, dtype=torch.float32).view(6, 2)
+    v, b = content_prior(vectors, torch.arange(6.0), torch.tensor([[2, 0, 4]]), torch.tensor([[0.5, 0.25, 0.25]]),
+                         first_bias=True, top=2)
+    assert v[0].tolist() == pytest.approx([(2 * 4.0 + 0.0) / 3, (2 * 5.0 + 1.0) / 3]) and b.tolist() == [2.0]
