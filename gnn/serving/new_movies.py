@@ -1,8 +1,9 @@
-"""Movies with no place in the active run, read from Neo4j with what folding them in starts from.
+"""Movies with no place in the active run: read from Neo4j, then folded into the run without retraining.
 
 :func:`read_new_movies` answers which movies the active run has no embedding for (``cypher/read_new_movies.cypher``),
-with their year, genres and current ratings: the input of :mod:`movierec.gnn.serving.movie_foldin`. ``movierec
-refresh`` is to fold them in under the active run (not yet: README, "New movies").
+with their year, genres and current ratings; :func:`fold_new_movies` gives each one a ranking vector, a rating model,
+an embedding and its ``SIMILAR`` list under a trained run (:mod:`movierec.gnn.serving.movie_foldin`). ``movierec
+refresh`` is to write them under the active run (not yet: README, "New movies").
 
 Example:
     >>> with connect(Neo4jSettings.resolve()) as graph:      # doctest: +SKIP
@@ -14,10 +15,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+import torch
+from torch import Tensor
+
 from movierec import cypher
 from movierec.core.db import Graph
+from movierec.core.errors import TrainError
+from movierec.gnn.data.ids import IdIndex
+from movierec.gnn.models.scorers import LinearScorer
+from movierec.gnn.serving.movie_foldin import (
+    RANK_PRIOR_NEIGHBOURS,
+    Catalogue,
+    content_neighbours,
+    content_prior,
+    fold_in_ranking,
+    fold_in_ratings,
+)
+from movierec.gnn.serving.similar import SMOOTHING
+from movierec.gnn.training.run_dir import TrainedRun
 
 DEFAULT_LIMIT = 1_000  # movies read at once
+# below this many ratings a new movie's SIMILAR are its embedding's nearest movies, not its co-ratings: held out of
+# training, a movie's co-rating top 10 from its first 5 ratings shares 0.03 of the list all its ratings give, from
+# 20 ratings 0.20 (python -m bench.movie_foldin); 8 Toy Story fans' co-ratings listed Double Indemnity and Kazaam
+# for a new cartoon, its folded embedding 9 cartoons of 10
+SIMILAR_MIN_RATINGS = 20
 
 
 @dataclass
@@ -45,3 +68,79 @@ def read_new_movies(graph: Graph, limit: int = DEFAULT_LIMIT) -> list[NewMovie]:
                      genres=frozenset(r["genres"]), user_ids=[int(u) for u in r["userIds"]],
                      ratings=[float(x) for x in r["ratings"]])
             for r in graph.read(cypher.load("read_new_movies"), limit=limit)]
+
+
+@dataclass
+class FoldedMovies:
+    """New movies' place in a run: row ``i`` is ``movie_ids[i]``."""
+
+    movie_ids: list[int]
+    rank_vectors: Tensor  # [n, d_rank]
+    rank_bias: Tensor  # [n]
+    rating_factors: Tensor  # [n, d_rating]
+    rating_bias: Tensor  # [n]
+    embeddings: Tensor  # [n, d_embedding]
+    similar: list[list[tuple[int, float]]]  # per movie: (movieId, score), best first
+    known_ratings: list[int]  # ratings by the run's users behind each fold
+
+
+def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie], k: int | None = None,
+                    min_ratings: int = SIMILAR_MIN_RATINGS) -> FoldedMovies:
+    """Fold ``movies`` into ``run`` from their content and their ratings by the run's users (others are ignored).
+
+    The embedding is the rating factors, shifted as the run's embeddings are, when the run's embeddings are its
+    rating model's movie side (``gcmc``'s); otherwise the content prior of the run's embeddings. ``SIMILAR``, the
+    ``k`` (default: the run's ``similar_k``) best: from ``min_ratings`` ratings the run's measure, ``n_hj / (n_j +
+    λ)`` over the run's ratings and the new movie's; below it the movies nearest its embedding (cosine), what
+    ``similar --by embedding`` answers.
+
+    Raises:
+        TrainError: The run's ranker or rating model is not a factor model (``LinearScorer``): ``ease``'s item
+            weights have no row for a movie they never saw.
+    """
+    rank, rating = run.rank_scorer, run.rating_scorer
+    if not isinstance(rank, LinearScorer):
+        raise TrainError(f"run {run.run_id} ranks with {type(rank).__name__}, which cannot place a new movie; "
+                         "fold-in of new movies needs a factor ranker (lightgcn, sage, the default run)")
+    k = k or run.config.similar_k
+    index, known = IdIndex(run.user_ids).positions(np.array([u for m in movies for u in m.user_ids], dtype=np.int64))
+    rows = torch.repeat_interleave(torch.arange(len(movies)), torch.tensor([len(m.user_ids) for m in movies]))
+    keep = torch.from_numpy(known)
+    raters = torch.stack([rows[keep], torch.from_numpy(index)[keep]])
+    stars = torch.tensor([x for m in movies for x in m.ratings], dtype=torch.float32)[keep]
+    years = torch.tensor([m.year or 0 for m in movies])
+    neighbours, weight = content_neighbours(catalogue, [m.genres for m in movies], years)
+    prior, prior_bias = content_prior(rank.movie, rank.movie_bias, neighbours, weight, first_bias=True,
+                                      top=RANK_PRIOR_NEIGHBOURS)
+    rank_vectors, rank_bias = fold_in_ranking(rank, raters, stars, len(movies), prior, prior_bias)
+    q0, b0 = content_prior(rating.movie, rating.movie_bias, neighbours, weight)
+    factors, bias = fold_in_ratings(rating, raters, stars, len(movies), q0, b0)
+    _, movie_embedding = run.embeddings()
+    if movie_embedding.shape[1] == rating.movie.shape[1]:
+        embeddings = factors - (rating.movie.float() - movie_embedding).mean(0)
+    else:
+        embeddings = content_prior(movie_embedding, torch.zeros(len(movie_embedding)), neighbours, weight)[0]
+    edge_index, _, _ = run.split()
+    popularity = torch.bincount(edge_index[1], minlength=len(run.movie_ids)).float()
+    order = torch.argsort(edge_index[0], stable=True)
+    by_user, movies_sorted = edge_index[0, order], edge_index[1, order]
+    similar = []
+    counts = torch.bincount(raters[0], minlength=len(movies))
+    unit = torch.nn.functional.normalize(movie_embedding, dim=1)
+    for i in range(len(movies)):
+        users = raters[1, raters[0] == i]
+        if len(users) < min_ratings:
+            near = torch.topk(unit @ torch.nn.functional.normalize(embeddings[i].float(), dim=0), min(k, len(unit)))
+            similar.append([(run.movie_ids[j], float(s)) for j, s in zip(near.indices.tolist(), near.values.tolist(),
+                                                                         strict=True)])
+            continue
+        lo, hi = torch.searchsorted(by_user, users), torch.searchsorted(by_user, users, right=True)
+        co = torch.zeros(len(run.movie_ids))
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            co[movies_sorted[a:b]] += 1
+        score = co / (popularity + SMOOTHING)
+        best = torch.topk(score, min(k, int((co > 0).sum())))
+        similar.append([(run.movie_ids[j], float(s)) for j, s in zip(best.indices.tolist(), best.values.tolist(),
+                                                                     strict=True)])
+    return FoldedMovies([m.movie_id for m in movies], rank_vectors, rank_bias, factors, bias, embeddings, similar,
+                        counts.tolist())

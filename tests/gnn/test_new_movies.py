@@ -1,12 +1,21 @@
-"""Reading the movies the active run has no place for (``gnn/serving/new_movies.py``), on a real Neo4j."""
+"""The movies the active run has no place for (``gnn/serving/new_movies.py``): read from a real Neo4j, folded into
+a real trained run."""
 
 from __future__ import annotations
 
 import pytest
+import torch
+from click.testing import CliRunner
 
+from bench.graph_file import release_graph
+from movierec.cli import cli
 from movierec.core.db import Graph
-from movierec.gnn.serving.new_movies import read_new_movies
-from tests.fixtures import make_graph
+from movierec.gnn.data.export import save_heterodata
+from movierec.gnn.models.scorers import LinearScorer
+from movierec.gnn.serving.movie_foldin import Catalogue
+from movierec.gnn.serving.new_movies import NewMovie, fold_new_movies, read_new_movies
+from movierec.gnn.training.run_dir import TrainedRun, load_run
+from tests.fixtures import ANIMATION, HORROR, make_graph, two_communities
 
 
 def test_movies_without_an_embedding_come_back_with_their_content_and_ratings(graph: Graph) -> None:
@@ -27,3 +36,62 @@ def test_movies_without_an_embedding_come_back_with_their_content_and_ratings(gr
     assert [m.movie_id for m in read_new_movies(graph, limit=1)] == [1006]
     with pytest.raises(ValueError, match="at least 1"):
         read_new_movies(graph, limit=0)
+
+
+@pytest.fixture(scope="module")
+def tiny_default_run(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+    """The default run (combined: lightgcn ranks, gcmc rates and embeds) trained on two communities, 2 epochs."""
+    tmp = tmp_path_factory.mktemp("run")
+    graph_file = tmp / "graph.pt"
+    save_heterodata(release_graph(two_communities(tmp / "release")), graph_file)
+    trained = CliRunner().invoke(cli, ["train", "--data", str(graph_file), "--epochs", "2", "--device", "cpu",
+                                       "--runs-dir", str(tmp / "runs"), "-q"])
+    assert trained.exit_code == 0, trained.output
+    (path,) = (tmp / "runs").iterdir()
+    return load_run(path)
+
+
+def catalogue_of(run: TrainedRun) -> Catalogue:
+    genres = [frozenset({"Animation", "Children"}) if m in ANIMATION else frozenset({"Horror", "Thriller"})
+              for m in run.movie_ids]
+    popularity = torch.bincount(run.split()[0][1], minlength=len(run.movie_ids))
+    return Catalogue.build(genres, torch.zeros(len(genres), dtype=torch.long), popularity, popularity > 0)
+
+
+def test_a_new_cartoon_rated_by_cartoon_fans_gets_a_place_among_the_cartoons(tiny_default_run: TrainedRun) -> None:
+    run = tiny_default_run
+    fans = [1, 2, 3, 4]  # users 1-6 rate only animation (tests/fixtures.py)
+    cartoon = NewMovie(9_000_001, "A New Cartoon", 2024, frozenset({"Animation", "Children"}), fans, [5.0] * 4)
+    bare = NewMovie(9_000_002, "Nothing Known", None)
+    stranger = NewMovie(9_000_003, "Rated By Nobody We Know", 2024, frozenset({"Horror"}), [77], [4.0])
+    folded = fold_new_movies(run, catalogue_of(run), [cartoon, bare, stranger], k=4)
+    assert folded.movie_ids == [9_000_001, 9_000_002, 9_000_003] and folded.known_ratings == [4, 0, 0]
+    # fewer than 20 ratings: SIMILAR are the movies nearest its embedding (cosine), mostly cartoons
+    assert len(folded.similar[0]) == 4 and sum(m in ANIMATION for m, _ in folded.similar[0][:3]) == 3
+    # only ratings by users the run never saw: its content, horror; nothing known at all: still four movies
+    assert {m for m, _ in folded.similar[2]} <= set(HORROR) and len(folded.similar[1]) == 4
+    for rows in folded.similar:
+        scores = [s for _, s in rows]
+        assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores)
+    # with enough ratings, the run's co-rating measure n_hj / (n_j + 10): the movies its raters rated
+    by_ratings = fold_new_movies(run, catalogue_of(run), [cartoon], k=4, min_ratings=3).similar[0]
+    edge_index = run.split()[0]
+    rated = {run.movie_ids[m] for u, m in edge_index.t().tolist() if run.user_ids[u] in fans}
+    assert {m for m, _ in by_ratings} <= rated and {m for m, _ in by_ratings} <= set(ANIMATION)
+    popularity = torch.bincount(edge_index[1], minlength=len(run.movie_ids))
+    best_id, best_score = by_ratings[0]
+    best = run.movie_ids.index(best_id)
+    co = sum(1 for u, m in edge_index.t().tolist() if m == best and run.user_ids[u] in fans)
+    assert best_score == pytest.approx(co / (int(popularity[best]) + 10))
+    _, movie_embedding = run.embeddings()
+    assert folded.embeddings.shape == (3, movie_embedding.shape[1])
+    assert folded.rating_factors.shape == (3, run.rating_scorer.movie.shape[1])
+    rank = run.rank_scorer
+    assert isinstance(rank, LinearScorer)
+    assert folded.rank_vectors.shape == (3, rank.movie.shape[1])
+    assert torch.isfinite(folded.rank_vectors).all() and torch.isfinite(folded.rating_bias).all()
+    # the ranker places the cartoon nearer the cartoons than the horror films, for a cartoon fan
+    fan = rank.user[run.user_ids.index(5)]
+    cartoon_score = float(fan @ folded.rank_vectors[0] + folded.rank_bias[0])
+    horror = [i for i, m in enumerate(run.movie_ids) if m in HORROR]
+    assert cartoon_score > max(float(fan @ rank.movie[i] + rank.movie_bias[i]) for i in horror)
