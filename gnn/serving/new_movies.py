@@ -2,8 +2,9 @@
 
 :func:`read_new_movies` answers which movies the active run has no embedding for (``cypher/read_new_movies.cypher``),
 with their year, genres and current ratings; :func:`fold_new_movies` gives each one a ranking vector, a rating model,
-an embedding and its ``SIMILAR`` list under a trained run (:mod:`movierec.gnn.serving.movie_foldin`). ``movierec
-refresh`` is to write them under the active run (not yet: README, "New movies").
+an embedding and its ``SIMILAR`` list under a trained run (:mod:`movierec.gnn.serving.movie_foldin`);
+:func:`write_folded_movies` writes them under the active run, each movie whole in one transaction (``movierec
+refresh``, :func:`movierec.gnn.serving.refresh.refresh_movies`).
 
 Example:
     >>> with connect(Neo4jSettings.resolve()) as graph:      # doctest: +SKIP
@@ -144,3 +145,22 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
                                                                      strict=True)])
     return FoldedMovies([m.movie_id for m in movies], rank_vectors, rank_bias, factors, bias, embeddings, similar,
                         counts.tolist())
+
+
+def read_catalogue(graph: Graph, run: TrainedRun) -> Catalogue:
+    """The run's movies as content (genres, years from the graph; popularity from the run's ratings)."""
+    content = {int(r["movieId"]): r for r in graph.read(cypher.load("read_movie_content"), movieIds=run.movie_ids)}
+    genres = [frozenset(content[m]["genres"]) if m in content else frozenset() for m in run.movie_ids]
+    years = torch.tensor([int(content[m]["year"] or 0) if m in content else 0 for m in run.movie_ids])
+    popularity = torch.bincount(run.split()[0][1], minlength=len(run.movie_ids))
+    return Catalogue.build(genres, years, popularity, popularity > 0)
+
+
+def write_folded_movies(graph: Graph, run_id: str, folded: FoldedMovies) -> int:
+    """Write the folded movies under run ``run_id`` (``cypher/write_folded_movies.cypher``): each movie whole, in
+    one transaction; returns the movies written (0 when ``run_id`` is no longer active)."""
+    rows = [{"movieId": mid, "embedding": folded.embeddings[i].tolist(), "ratingBias": float(folded.rating_bias[i]),
+             "ratingFactors": folded.rating_factors[i].tolist(), "known": folded.known_ratings[i],
+             "similar": [m for m, _ in folded.similar[i]], "scores": [s for _, s in folded.similar[i]]}
+            for i, mid in enumerate(folded.movie_ids)]
+    return int(graph.write(cypher.load("write_folded_movies"), runId=run_id, rows=rows)[0]["movies"])

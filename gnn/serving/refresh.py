@@ -1,7 +1,8 @@
 """Fresh recommendations under the active run: fold-in scoring of the ratings the graph holds now.
 
-``movierec refresh`` (:func:`refresh`) rewrites ``RECOMMENDED`` for every user whose ratings changed since the
-active run read them, and for every user who has ratings but no recommendations (the rule, in full, is the
+``movierec refresh`` (:func:`refresh`) first folds in the movies the active run has no place for
+(:func:`refresh_movies`, ``gnn/serving/new_movies.py``), then rewrites ``RECOMMENDED`` for every user whose ratings
+changed since the active run read them, and for every user who has ratings but no recommendations (the rule, in full, is the
 header of ``cypher/read_changed_users.cypher``). Per batch of users it
 
 1. reads their current ratings, with the server's time of the read (``cypher/read_user_ratings.cypher``);
@@ -41,7 +42,10 @@ from movierec.core.errors import NotFoundError
 from movierec.core.progress import Phases, ProgressFactory
 from movierec.cypher.queries import Recommendations, active_run, check_genre
 from movierec.gnn.data.ids import positions
+from movierec.gnn.models.scorers import LinearScorer
 from movierec.gnn.serving.foldin import FoldIn, FreshRecommendations, UserRatings
+from movierec.gnn.serving.movie_foldin import Catalogue
+from movierec.gnn.serving.new_movies import fold_new_movies, read_catalogue, read_new_movies, write_folded_movies
 from movierec.gnn.serving.topk import DEFAULT_K
 from movierec.gnn.training.run_dir import load_run
 
@@ -63,6 +67,7 @@ class RefreshResult:
         users (int): Users refreshed.
         recommendations (int): RECOMMENDED relationships written.
         new_users (int): Refreshed users the run was not trained on (scored by fold-in alone).
+        new_movies (int): Movies the run had no place for, folded in (embedding, rating model, SIMILAR).
         seconds (dict[str, float]): Seconds finding, reading, scoring and writing.
     """
 
@@ -70,6 +75,7 @@ class RefreshResult:
     users: int = 0
     recommendations: int = 0
     new_users: int = 0
+    new_movies: int = 0
     seconds: dict[str, float] | None = None
 
 
@@ -87,6 +93,7 @@ class ActiveFoldIn:
         self.run_dir = run_dir
         self._fold: FoldIn | None = None
         self._exclude: Tensor | None = None
+        self._catalogue: Catalogue | None = None
         self.recommended_k = DEFAULT_K  # the top-K the active run was written with
 
     def get(self) -> tuple[FoldIn, Tensor]:
@@ -110,10 +117,17 @@ class ActiveFoldIn:
             raise NotFoundError(f"{path} is run {run.run_id}, but the active run is {info['runId']}")
         ids = self.graph.read(cypher.load("read_node_ids"))[0]
         _, in_graph = positions(ids["movieIds"], run.movie_ids)
-        self._fold, self._exclude = FoldIn(run), ~torch.from_numpy(in_graph)
+        self._fold, self._exclude, self._catalogue = FoldIn(run), ~torch.from_numpy(in_graph), None
         self._fold.popular()  # the prior's counts, loaded now rather than by the first user scored
         logger.info("fold-in scoring with run %s (%s)", run.run_id, path)
         return self._fold, self._exclude
+
+    def catalogue(self) -> Catalogue:
+        """The active run's movies as content, for folding new movies in (read once per run)."""
+        fold, _ = self.get()
+        if self._catalogue is None:
+            self._catalogue = read_catalogue(self.graph, fold.run)
+        return self._catalogue
 
 
 def changed_users(graph: Graph, user_ids: list[int] | None = None) -> list[int]:
@@ -157,6 +171,8 @@ def refresh(graph: Graph, active: ActiveFoldIn | None = None, user_ids: list[int
     todo = sorted(set(user_ids)) if force and user_ids is not None else changed_users(graph, user_ids)
     seconds["finding"] = time.perf_counter() - t0
     known = set(fold.run.user_ids)
+    if user_ids is None:  # a full refresh also gives the movies the run never saw their place
+        result.new_movies = refresh_movies(graph, active, fold, seconds)
     phases = Phases(progress)
     phases.start("refresh", len(todo))
     try:
@@ -172,6 +188,33 @@ def refresh(graph: Graph, active: ActiveFoldIn | None = None, user_ids: list[int
     logger.info("refresh under %s: %s users, %s", result.run_id, result.users,
                 ", ".join(f"{name} {s:.2f} s" for name, s in seconds.items()))
     return result
+
+
+def refresh_movies(graph: Graph, active: ActiveFoldIn, fold: FoldIn, seconds: dict[str, float] | None = None
+                   ) -> int:
+    """Fold the movies the active run has no place for into it and write them (``gnn/serving/new_movies.py``).
+
+    Raises:
+        StaleRunError: Another run became active since ``fold`` was loaded; nothing was written for the batch.
+    """
+    if not isinstance(fold.run.rank_scorer, LinearScorer):
+        return 0  # ease's item weights cannot place a movie they never saw: it waits for the next training
+    written = 0
+    t0 = time.perf_counter()
+    movies = read_new_movies(graph)
+    t1 = time.perf_counter()
+    if movies:
+        folded = fold_new_movies(fold.run, active.catalogue(), movies)
+        t2 = time.perf_counter()
+        written = write_folded_movies(graph, fold.run.run_id, folded)
+        if written == 0:
+            raise StaleRunError(f"run {fold.run.run_id} stopped being the active run during the refresh; no new "
+                                "movie was written: refresh again")
+        if seconds is not None:
+            seconds["reading"] = seconds.get("reading", 0.0) + t1 - t0
+            seconds["scoring"] = seconds.get("scoring", 0.0) + t2 - t1
+            seconds["writing"] = seconds.get("writing", 0.0) + time.perf_counter() - t2
+    return written
 
 
 def refresh_users(graph: Graph, fold: FoldIn, exclude: Tensor, user_ids: list[int], k: int,

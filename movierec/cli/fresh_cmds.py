@@ -77,6 +77,9 @@ def refresh_cmd(user_ids: list[int] | None, force: bool, k: int | None, watch: f
                     click.echo(f"refreshed {result.users} users ({result.new_users} new to the run, "
                                f"{result.recommendations} recommendations) under run {result.run_id} in "
                                f"{sum(seconds.values()):.2f} s")
+                if result.new_movies:
+                    click.echo(f"folded in {result.new_movies} new movies under run {result.run_id} (embedding, "
+                               "rating model, SIMILAR)")
                 if watch is None:
                     return
                 time.sleep(watch)

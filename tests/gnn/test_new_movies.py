@@ -3,11 +3,15 @@ a real trained run."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 import torch
 from click.testing import CliRunner
 
 from bench.graph_file import release_graph
+from movierec import cypher
 from movierec.cli import cli
 from movierec.core.db import Graph
 from movierec.gnn.data.export import save_heterodata
@@ -95,3 +99,44 @@ def test_a_new_cartoon_rated_by_cartoon_fans_gets_a_place_among_the_cartoons(tin
     cartoon_score = float(fan @ folded.rank_vectors[0] + folded.rank_bias[0])
     horror = [i for i, m in enumerate(run.movie_ids) if m in HORROR]
     assert cartoon_score > max(float(fan @ rank.movie[i] + rank.movie_bias[i]) for i in horror)
+
+
+RATE = """
+MERGE (u:User {userId: $userId})
+WITH u MATCH (m:Movie {movieId: $movieId})
+MERGE (u)-[r:RATED]->(m)
+SET r.rating = $rating, r.timestamp = datetime()
+"""
+
+
+def test_refresh_folds_a_new_cartoon_into_the_active_run(graph: Graph, neo4j_env: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    release = two_communities(tmp_path / "release")
+    args = ["pipeline", "--path", str(release), "--k", "4", "--runs-dir", str(tmp_path / "runs"),
+            "--sample-users", "1", "--device", "cpu", "-q"]
+    result = CliRunner().invoke(cli, args, env=neo4j_env)
+    assert result.exit_code == 0, result.output
+    # a movie created in Cypher after the run, rated by four of the cartoon fans
+    graph.write("CREATE (m:Movie {movieId: 424242, title: 'A New Cartoon', year: 2025}) WITH m "
+                "MATCH (g:Genre) WHERE g.name IN ['Animation', 'Children'] CREATE (m)-[:IN_GENRE]->(g)")
+    for user in (1, 2, 3, 4):
+        graph.write(RATE, userId=user, movieId=424242, rating=5.0)
+    refreshed = CliRunner().invoke(cli, ["refresh", "-q"], env=neo4j_env)
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "folded in 1 new movies" in refreshed.output
+    (movie,) = graph.read("MATCH (run:ModelRun {active: true}) MATCH (m:Movie {movieId: 424242}) "
+                          "RETURN size(m.embedding) AS dims, m.ratingBias AS bias, size(m.ratingFactors) AS factors, "
+                          "m.foldedRunId = run.runId AS underActive, m.foldedRatings AS known, run.similarK AS k, "
+                          "COUNT { (m)-[s:SIMILAR {runId: run.runId}]->() } AS similar")
+    indexed = {r["name"]: r["dimensions"] for r in graph.read(cypher.load("show_vector_indexes"))}
+    assert movie["dims"] == indexed["movie_embedding"] and movie["factors"] > 0 and movie["bias"] is not None
+    assert movie["underActive"] and movie["known"] == 4 and movie["similar"] == min(movie["k"], 12)  # the run's 12 movies
+    listed = CliRunner().invoke(cli, ["similar", "--movie", "424242", "--k", "4", "--format", "json"], env=neo4j_env)
+    assert listed.exit_code == 0, listed.output
+    near = [r["movieId"] for r in json.loads(listed.output)["similar"]]
+    assert len(near) == 4 and sum(m in ANIMATION for m in near) >= 3, listed.output
+    # a second refresh leaves it as it is: nothing folded twice
+    again = CliRunner().invoke(cli, ["refresh", "-q"], env=neo4j_env)
+    assert again.exit_code == 0 and "folded in" not in again.output, again.output
+    assert graph.read("MATCH (m:Movie {movieId: 424242})-[s:SIMILAR]->() RETURN count(s) AS n")[0]["n"] \
+        == movie["similar"]

@@ -101,6 +101,39 @@ def test_similar_movies_find_franchise_mates_on_real_data(default_run: tuple[Gra
     assert json.loads(listed.output)["similar"][0]["title"] == "Toy Story 2", listed.output
 
 
+RATE = """
+MATCH (u:User {userId: $userId}), (m:Movie {movieId: $movieId})
+MERGE (u)-[r:RATED]->(m)
+SET r.rating = $rating, r.timestamp = datetime()
+"""
+
+
+def test_a_new_cartoon_rated_by_toy_story_fans_is_folded_in_by_refresh(
+    default_run: tuple[Graph, dict[str, str], str]
+) -> None:
+    """Issue 32's check on real data: a movie the run never saw, rated by eight Toy Story fans, gets a place."""
+    graph, neo4j_env, _ = default_run
+    graph.write("CREATE (m:Movie {movieId: 900001, title: 'A New Cartoon', year: 2019}) WITH m "
+                "MATCH (g:Genre) WHERE g.name IN ['Animation', 'Children', 'Comedy'] CREATE (m)-[:IN_GENRE]->(g)")
+    fans = [r["u"] for r in graph.read("MATCH (u:User)-[r:RATED]->(:Movie {movieId: 1}) WHERE r.rating >= 4.5 "
+                                       "RETURN u.userId AS u ORDER BY u LIMIT 8")]
+    assert len(fans) == 8
+    for user in fans:
+        graph.write(RATE, userId=user, movieId=900001, rating=4.5)
+    refreshed = CliRunner().invoke(cli, ["refresh", "-q"], env=neo4j_env)
+    assert refreshed.exit_code == 0, refreshed.output
+    assert "folded in 1 new movies" in refreshed.output
+    listed = CliRunner().invoke(cli, ["similar", "--movie", "900001", "--format", "json"], env=neo4j_env)
+    assert listed.exit_code == 0, listed.output
+    near = json.loads(listed.output)["similar"]
+    animated = [r["title"] for r in near if "Animation" in r["genres"]]
+    assert len(near) == 10 and len(animated) >= 6, listed.output  # mostly animated films
+    (movie,) = graph.read("MATCH (run:ModelRun {active: true}) MATCH (m:Movie {movieId: 900001}) "
+                          "RETURN m.foldedRunId = run.runId AS underActive, size(m.embedding) AS dims, "
+                          "m.ratingBias AS bias, size(m.ratingFactors) AS factors")
+    assert movie["underActive"] and movie["dims"] > 0 and movie["factors"] > 0 and movie["bias"] is not None
+
+
 CARTOONS = [6377, 4886, 364]  # Finding Nemo, Monsters, Inc., The Lion King: Animation|Children
 
 

@@ -1,0 +1,28 @@
+// movierec: write folded movies
+// Gives movies the active run had no place for (read_new_movies.cypher) their fold-in under it, each movie whole
+// in one transaction: its embedding, rating model (ratingBias, ratingFactors), the run it was folded under
+// (foldedRunId) with the ratings behind it (foldedRatings), and its SIMILAR relationships of the run. A reader sees
+// such a movie without any of it or with all of it. The run node is write-locked first, as refresh_recommendations
+// does, so nothing is written (movies = 0) if $runId is no longer active; a movie that got an embedding since it was
+// read (another refresh folded it) is skipped, so two refreshes never write one movie twice.
+// Parameters: $runId (STRING),
+//   $rows (LIST of {movieId: INTEGER, embedding: LIST<FLOAT>, ratingBias: FLOAT, ratingFactors: LIST<FLOAT>,
+//          known: INTEGER, similar: LIST<INTEGER>, scores: LIST<FLOAT>})
+//   :param runId => 'example'
+//   :param rows => [{movieId: 1, embedding: [0.1, 0.2], ratingBias: 0.1, ratingFactors: [0.0, 0.2], known: 3, similar: [2], scores: [0.5]}]
+MATCH (run:ModelRun {runId: $runId})
+SET run._LOCK_ = true REMOVE run._LOCK_  // the switch writes this node first: it waits for us, or we for it
+WITH run WHERE run.active
+UNWIND $rows AS row
+MATCH (m:Movie {movieId: row.movieId})
+WHERE m.embedding IS NULL
+SET m.embedding = row.embedding, m.ratingBias = row.ratingBias, m.ratingFactors = row.ratingFactors,
+    m.foldedRunId = $runId, m.foldedRatings = row.known
+WITH m, row
+CALL (m, row) {
+  UNWIND range(0, size(row.similar) - 1) AS i
+  WITH i ORDER BY row.similar[i]  // one lock order on the shared Movie nodes
+  MATCH (other:Movie {movieId: row.similar[i]})
+  CREATE (m)-[:SIMILAR {score: row.scores[i], rank: i + 1, runId: $runId}]->(other)
+}
+RETURN count(m) AS movies
