@@ -1,9 +1,9 @@
 """Fresh recommendations under the active run: fold-in scoring of the ratings the graph holds now.
 
 ``movierec refresh`` (:func:`refresh`) first folds in the movies the active run has no place for
-(:func:`refresh_movies`, ``gnn/serving/new_movies.py``), then rewrites ``RECOMMENDED`` for every user whose ratings
-changed since the active run read them, and for every user who has ratings but no recommendations (the rule, in full, is the
-header of ``cypher/read_changed_users.cypher``). Per batch of users it
+(:func:`refresh_movies`, ``gnn/serving/new_movies.py``), then rewrites ``RECOMMENDED`` for every user whose
+ratings changed since the active run read them, and for every user who has ratings but no recommendations (the
+rule, in full, is the header of ``cypher/read_changed_users.cypher``). Per batch of users it
 
 1. reads their current ratings, with the server's time of the read (``cypher/read_user_ratings.cypher``);
 2. scores every movie by fold-in (:mod:`movierec.gnn.serving.foldin`), rated movies and movies missing from the graph
