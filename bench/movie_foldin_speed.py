@@ -5,8 +5,7 @@ RUN is a trained run directory of a ``combined`` / ``lightgcn`` + ``gcmc``-style
 ``movies.csv`` gives genres and years). 1,000 of the run's movies with at least 20 ratings stand in for new movies:
 each is folded in from its genres, year and first 20 ratings by its raters (``gnn/serving/movie_foldin.py``: content
 neighbours among all the run's movies, the ranking vector, the rating model), all 1,000 at once, then one at a time
-(p50 / p99 over 200). Reading them from Neo4j and writing them back are not included: ``movierec refresh`` does not
-fold movies in yet.
+(p50 / p99 over 200). Reading them from Neo4j and writing them back (``movierec refresh``) are not included.
 
 The 25M figures in BENCHMARKS.md: ``python -m bench.movie_foldin_speed /tmp/t25/runs/<combined run>
 /tmp/t25/synth-25000000``.
