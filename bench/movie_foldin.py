@@ -18,9 +18,9 @@ Measured on its later ratings (after the first ``n``):
   other than this one left out): ``HR@100`` (the movie among their 100 best) and the mean share of candidates
   ranked below it (``AUC``);
 - **rating RMSE** of those later ratings (fold-in against retrain; the peer takes its film's rating model);
-- **SIMILAR** (``n_ij / (n_j + 10)``, from the ratings known at that point): the overlap of its top 10 with the list
-  all its ratings give (``overlap@10``). Co-ratings need no training, so the fold-in's list is the retrain's; with
-  no rating both fall back to the content neighbours.
+- **SIMILAR**: the overlap of its top 10 with the list all its ratings give (``n_ij / (n_j + 10)``, ``overlap@10``).
+  The fold-in lists what ``movierec refresh`` writes: below 20 ratings the movies nearest its folded embedding,
+  from 20 its co-ratings; the retrain lists its co-ratings (its content neighbours with no rating).
 
 Seed 0, CPU. The README's table of new movies comes from this output.
 """
@@ -36,6 +36,7 @@ from typing import Any
 
 import pandas as pd
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from bench.graph_file import release_graph
@@ -52,6 +53,7 @@ from movierec.gnn.serving.movie_foldin import (
     fold_in_ranking,
     fold_in_ratings,
 )
+from movierec.gnn.serving.new_movies import SIMILAR_MIN_RATINGS
 from movierec.gnn.serving.similar import similar_movies
 from movierec.gnn.training.train import train
 
@@ -178,6 +180,11 @@ def main() -> None:
         prior_q, prior_qb = content_prior(base_rating.movie, base_rating.movie_bias, neighbours, weight)
         q, qb = fold_in_ratings(base_rating, raters, stars[first], len(measured), prior_q, prior_qb)
         fold_rating = with_movies(base_rating, rows, q, qb)
+        # the embedding (gcmc's centred movie side) and its nearest trained movies, as fold_new_movies lists them
+        centre = base_rating.movie[trained].mean(0)
+        table = F.normalize((base_rating.movie - centre).masked_fill(~trained.unsqueeze(1), 0.0), dim=1)
+        near = F.normalize(q - centre, dim=1) @ table.T
+        by_embedding = torch.topk(near.masked_fill(~trained.unsqueeze(0), -2.0), 10, dim=1).indices.tolist()
         peer_rank = with_movies(base_rank, rows, base_rank.movie[peer], base_rank.movie_bias[peer])
         # the ranker's prior bias as the content neighbours' mean (the first version): what the bias alone does
         mean_bias = content_prior(base_rank.movie, base_rank.movie_bias, neighbours, weight)[1]
@@ -205,10 +212,10 @@ def main() -> None:
             for i, m in enumerate(measured):
                 if name == "peer":
                     listed = peer_lists[i]
-                elif name.startswith("fold-in,"):
-                    listed = similar_now[m].tolist() if n else neighbours[i, :10].tolist()
+                elif name.startswith("fold-in") and n < SIMILAR_MIN_RATINGS:
+                    listed = by_embedding[i]  # what refresh writes below 20 ratings: the embedding's neighbours
                 elif n == 0:
-                    listed = neighbours[i, :10].tolist()  # no rating: the content neighbours
+                    listed = neighbours[i, :10].tolist()  # the retrain, no rating: the content neighbours
                 else:
                     listed = similar_now[m].tolist()
                 overlaps.append(len(set(listed) & set(eventual[m].tolist())) / 10)
