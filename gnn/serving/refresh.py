@@ -45,7 +45,13 @@ from movierec.gnn.data.ids import positions
 from movierec.gnn.models.scorers import LinearScorer
 from movierec.gnn.serving.foldin import FoldIn, FreshRecommendations, UserRatings
 from movierec.gnn.serving.movie_foldin import Catalogue
-from movierec.gnn.serving.new_movies import fold_new_movies, read_catalogue, read_new_movies, write_folded_movies
+from movierec.gnn.serving.new_movies import (
+    DEFAULT_LIMIT,
+    fold_new_movies,
+    read_catalogue,
+    read_new_movies,
+    write_folded_movies,
+)
 from movierec.gnn.serving.topk import DEFAULT_K
 from movierec.gnn.training.run_dir import load_run
 
@@ -122,9 +128,9 @@ class ActiveFoldIn:
         logger.info("fold-in scoring with run %s (%s)", run.run_id, path)
         return self._fold, self._exclude
 
-    def catalogue(self) -> Catalogue:
-        """The active run's movies as content, for folding new movies in (read once per run)."""
-        fold, _ = self.get()
+    def catalogue(self, fold: FoldIn) -> Catalogue:
+        """The movies of ``fold``'s run (the one :meth:`get` loaded) as content, for folding new movies in: read once
+        per run."""
         if self._catalogue is None:
             self._catalogue = read_catalogue(self.graph, fold.run)
         return self._catalogue
@@ -192,29 +198,34 @@ def refresh(graph: Graph, active: ActiveFoldIn | None = None, user_ids: list[int
 
 def refresh_movies(graph: Graph, active: ActiveFoldIn, fold: FoldIn, seconds: dict[str, float] | None = None
                    ) -> int:
-    """Fold the movies the active run has no place for into it and write them (``gnn/serving/new_movies.py``).
+    """Fold the movies the active run has no place for into it and write them (``gnn/serving/new_movies.py``), a
+    batch of :data:`~movierec.gnn.serving.new_movies.DEFAULT_LIMIT` at a time until none is left.
 
     Raises:
         StaleRunError: Another run became active since ``fold`` was loaded; nothing was written for the batch.
     """
     if not isinstance(fold.run.rank_scorer, LinearScorer):
         return 0  # ease's item weights cannot place a movie they never saw: it waits for the next training
+    seconds = seconds if seconds is not None else {}
     written = 0
-    t0 = time.perf_counter()
-    movies = read_new_movies(graph)
-    t1 = time.perf_counter()
-    if movies:
-        folded = fold_new_movies(fold.run, active.catalogue(), movies)
+    while True:
+        t0 = time.perf_counter()
+        movies = read_new_movies(graph, DEFAULT_LIMIT)
+        t1 = time.perf_counter()
+        seconds["reading"] = seconds.get("reading", 0.0) + t1 - t0
+        if not movies:
+            return written
+        folded = fold_new_movies(fold.run, active.catalogue(fold), movies)
         t2 = time.perf_counter()
-        written = write_folded_movies(graph, fold.run.run_id, folded)
-        if written == 0:
+        batch = write_folded_movies(graph, fold.run.run_id, folded)
+        seconds["scoring"] = seconds.get("scoring", 0.0) + t2 - t1
+        seconds["writing"] = seconds.get("writing", 0.0) + time.perf_counter() - t2
+        if batch == 0 and (active_run(graph) or {}).get("runId") != fold.run.run_id:
             raise StaleRunError(f"run {fold.run.run_id} stopped being the active run during the refresh; no new "
                                 "movie was written: refresh again")
-        if seconds is not None:
-            seconds["reading"] = seconds.get("reading", 0.0) + t1 - t0
-            seconds["scoring"] = seconds.get("scoring", 0.0) + t2 - t1
-            seconds["writing"] = seconds.get("writing", 0.0) + time.perf_counter() - t2
-    return written
+        written += batch  # fewer than read: another refresh folded the others meanwhile
+        if len(movies) < DEFAULT_LIMIT:
+            return written
 
 
 def refresh_users(graph: Graph, fold: FoldIn, exclude: Tensor, user_ids: list[int], k: int,

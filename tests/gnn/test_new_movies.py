@@ -17,7 +17,8 @@ from movierec.core.db import Graph
 from movierec.gnn.data.export import save_heterodata
 from movierec.gnn.models.scorers import LinearScorer
 from movierec.gnn.serving.movie_foldin import Catalogue
-from movierec.gnn.serving.new_movies import NewMovie, fold_new_movies, read_new_movies
+from movierec.gnn.serving.new_movies import NewMovie, fold_new_movies, read_new_movies, write_folded_movies
+from movierec.gnn.serving.refresh import ActiveFoldIn, refresh_movies
 from movierec.gnn.training.run_dir import TrainedRun, load_run
 from tests.fixtures import ANIMATION, HORROR, make_graph, two_communities
 
@@ -136,6 +137,13 @@ def test_refresh_folds_a_new_cartoon_into_the_active_run(graph: Graph, neo4j_env
     assert listed.exit_code == 0, listed.output
     near = [r["movieId"] for r in json.loads(listed.output)["similar"]]
     assert len(near) == 4 and sum(m in ANIMATION for m in near) >= 3, listed.output
+    # a second writer of the same fold (another refresh that read it before this one wrote) writes nothing, and
+    # the run stays active, so refresh_movies does not call it stale
+    active = ActiveFoldIn(graph)
+    fold, _ = active.get()
+    late = fold_new_movies(fold.run, active.catalogue(fold), [NewMovie(424242, "A New Cartoon", 2025)])
+    assert write_folded_movies(graph, fold.run.run_id, late) == 0
+    assert refresh_movies(graph, active, fold) == 0
     # a second refresh leaves it as it is: nothing folded twice
     again = CliRunner().invoke(cli, ["refresh", "-q"], env=neo4j_env)
     assert again.exit_code == 0 and "folded in" not in again.output, again.output
