@@ -22,7 +22,7 @@ from torch import Tensor
 
 from movierec import cypher
 from movierec.core.db import Graph
-from movierec.core.errors import TrainError
+from movierec.core.errors import NotFoundError, TrainError
 from movierec.gnn.data.ids import IdIndex
 from movierec.gnn.models.scorers import LinearScorer
 from movierec.gnn.serving.movie_foldin import (
@@ -83,6 +83,8 @@ class FoldedMovies:
     embeddings: Tensor  # [n, d_embedding]
     similar: list[list[tuple[int, float]]]  # per movie: (movieId, score), best first
     known_ratings: list[int]  # ratings by the run's users behind each fold
+    # per movie: the run's movies whose SIMILAR list it may enter, with its score there, n_ih / (n_h + λ)
+    incoming: list[list[tuple[int, float]]] = field(default_factory=list)
 
 
 def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie], k: int | None = None,
@@ -93,7 +95,9 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
     rating model's movie side (``gcmc``'s); otherwise the content prior of the run's embeddings. ``SIMILAR``, the
     ``k`` (default: the run's ``similar_k``) best: from ``min_ratings`` ratings the run's measure, ``n_hj / (n_j +
     λ)`` over the run's ratings and the new movie's; below it the movies nearest its embedding (cosine), what
-    ``similar --by embedding`` answers.
+    ``similar --by embedding`` answers. ``incoming``: the run's movies whose list it may enter, at ``n_ih / (n_h +
+    λ)``, where that beats the list's last score in ``similar.pt`` (:func:`similar_floor`; the write checks the
+    graph's lists again); none for a run without ``similar.pt``.
 
     Raises:
         TrainError: The run's ranker or rating model is not a factor model (``LinearScorer``): ``ease``'s item
@@ -125,26 +129,44 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
     popularity = torch.bincount(edge_index[1], minlength=len(run.movie_ids)).float()
     order = torch.argsort(edge_index[0], stable=True)
     by_user, movies_sorted = edge_index[0, order], edge_index[1, order]
-    similar = []
+    floor = similar_floor(run)
+    similar, incoming = [], []
     counts = torch.bincount(raters[0], minlength=len(movies))
     unit = torch.nn.functional.normalize(movie_embedding, dim=1)
     for i in range(len(movies)):
-        users = raters[1, raters[0] == i]
+        users = torch.unique(raters[1, raters[0] == i])
+        co = torch.zeros(len(run.movie_ids))
+        lo, hi = torch.searchsorted(by_user, users), torch.searchsorted(by_user, users, right=True)
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            co[movies_sorted[a:b]] += 1
+        if floor is not None:  # the lists it enters: where n_ih / (n_h + λ) beats the run's k-th neighbour
+            into = co / (len(users) + SMOOTHING)
+            enters = torch.nonzero((co > 0) & (into > floor)).flatten()
+            incoming.append([(run.movie_ids[j], float(into[j])) for j in enters.tolist()])
+        else:
+            incoming.append([])
         if len(users) < min_ratings:
             near = torch.topk(unit @ torch.nn.functional.normalize(embeddings[i].float(), dim=0), min(k, len(unit)))
             similar.append([(run.movie_ids[j], float(s)) for j, s in zip(near.indices.tolist(), near.values.tolist(),
                                                                          strict=True)])
             continue
-        lo, hi = torch.searchsorted(by_user, users), torch.searchsorted(by_user, users, right=True)
-        co = torch.zeros(len(run.movie_ids))
-        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-            co[movies_sorted[a:b]] += 1
         score = co / (popularity + SMOOTHING)
         best = torch.topk(score, min(k, int((co > 0).sum())))
         similar.append([(run.movie_ids[j], float(s)) for j, s in zip(best.indices.tolist(), best.values.tolist(),
                                                                      strict=True)])
     return FoldedMovies([m.movie_id for m in movies], rank_vectors, rank_bias, factors, bias, embeddings, similar,
-                        counts.tolist())
+                        counts.tolist(), incoming)
+
+
+def similar_floor(run: TrainedRun) -> Tensor | None:
+    """``[M]`` the score of each run movie's last ``SIMILAR`` neighbour as the run wrote them (``similar.pt``; 0 for
+    a list shorter than ``k``), or ``None`` for a run without ``similar.pt``. Neighbours only enter lists, so this is a
+    lower bound of the floor in the graph, which the write checks again."""
+    try:
+        _, scores = run.similar()
+    except NotFoundError:
+        return None
+    return scores[:, -1].float()
 
 
 def read_catalogue(graph: Graph, run: TrainedRun) -> Catalogue:
@@ -161,6 +183,7 @@ def write_folded_movies(graph: Graph, run_id: str, folded: FoldedMovies) -> int:
     one transaction; returns the movies written (0 when ``run_id`` is no longer active)."""
     rows = [{"movieId": mid, "embedding": folded.embeddings[i].tolist(), "ratingBias": float(folded.rating_bias[i]),
              "ratingFactors": folded.rating_factors[i].tolist(), "known": folded.known_ratings[i],
-             "similar": [m for m, _ in folded.similar[i]], "scores": [s for _, s in folded.similar[i]]}
+             "similar": [m for m, _ in folded.similar[i]], "scores": [s for _, s in folded.similar[i]],
+             "into": [m for m, _ in folded.incoming[i]], "intoScores": [s for _, s in folded.incoming[i]]}
             for i, mid in enumerate(folded.movie_ids)]
     return int(graph.write(cypher.load("write_folded_movies"), runId=run_id, rows=rows)[0]["movies"])

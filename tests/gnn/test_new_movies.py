@@ -17,8 +17,15 @@ from movierec.core.db import Graph
 from movierec.gnn.data.export import save_heterodata
 from movierec.gnn.models.scorers import LinearScorer
 from movierec.gnn.serving.movie_foldin import Catalogue
-from movierec.gnn.serving.new_movies import NewMovie, fold_new_movies, read_new_movies, write_folded_movies
+from movierec.gnn.serving.new_movies import (
+    FoldedMovies,
+    NewMovie,
+    fold_new_movies,
+    read_new_movies,
+    write_folded_movies,
+)
 from movierec.gnn.serving.refresh import ActiveFoldIn, refresh_movies
+from movierec.gnn.serving.similar import similar_movies
 from movierec.gnn.training.run_dir import TrainedRun, load_run
 from tests.fixtures import ANIMATION, HORROR, make_graph, two_communities
 
@@ -88,6 +95,10 @@ def test_a_new_cartoon_rated_by_cartoon_fans_gets_a_place_among_the_cartoons(tin
     best = run.movie_ids.index(best_id)
     co = sum(1 for u, m in edge_index.t().tolist() if m == best and run.user_ids[u] in fans)
     assert best_score == pytest.approx(co / (int(popularity[best]) + 10))
+    # the lists it may enter: the movies its raters rated, at n_ih / (n_h + 10); none without known ratings
+    into = dict(folded.incoming[0])
+    assert set(into) <= rated and into[best_id] == pytest.approx(co / (4 + 10))
+    assert folded.incoming[1] == [] and folded.incoming[2] == []
     _, movie_embedding = run.embeddings()
     assert folded.embeddings.shape == (3, movie_embedding.shape[1])
     assert folded.rating_factors.shape == (3, run.rating_scorer.movie.shape[1])
@@ -133,6 +144,21 @@ def test_refresh_folds_a_new_cartoon_into_the_active_run(graph: Graph, neo4j_env
     assert movie["dims"] == indexed["movie_embedding"] and movie["factors"] > 0 and movie["bias"] is not None
     assert movie["underActive"] and movie["known"] == 4
     assert movie["similar"] == min(movie["k"], 12)  # every one of the run's 12 movies is a candidate
+    # the other direction: every list of the run is what a recompute over the run's ratings and the new ones gives
+    fold, _ = ActiveFoldIn(graph).get()
+    run = fold.run
+    users = torch.tensor([run.user_ids.index(u) for u in (1, 2, 3, 4)])
+    edges = torch.cat([run.split()[0], torch.stack([users, torch.full_like(users, len(run.movie_ids))])], dim=1)
+    ids = [*run.movie_ids, 424242]
+    expected_movies, expected_scores = similar_movies(edges, len(run.user_ids), len(ids), k=movie["k"])
+    lists = similar_lists(graph, run.run_id)
+    for i, movie_id in enumerate(run.movie_ids):
+        want = [(ids[j], s) for j, s in zip(expected_movies[i].tolist(), expected_scores[i].tolist(), strict=True)
+                if j >= 0]
+        assert [o for o, _, _ in lists[movie_id]] == [o for o, _ in want], movie_id
+        assert [s for _, s, _ in lists[movie_id]] == pytest.approx([s for _, s in want], abs=1e-6)
+        assert [r for _, _, r in lists[movie_id]] == list(range(1, len(want) + 1))
+    assert sum(424242 in [o for o, _, _ in rows] for rows in lists.values()) >= 4  # it entered some lists
     listed = CliRunner().invoke(cli, ["similar", "--movie", "424242", "--k", "4", "--format", "json"], env=neo4j_env)
     assert listed.exit_code == 0, listed.output
     near = [r["movieId"] for r in json.loads(listed.output)["similar"]]
@@ -149,3 +175,42 @@ def test_refresh_folds_a_new_cartoon_into_the_active_run(graph: Graph, neo4j_env
     assert again.exit_code == 0 and "folded in" not in again.output, again.output
     assert graph.read("MATCH (m:Movie {movieId: 424242})-[s:SIMILAR]->() RETURN count(s) AS n")[0]["n"] \
         == movie["similar"]
+
+
+def folded_row(movie_id: int, similar: list[tuple[int, float]], incoming: list[tuple[int, float]]) -> FoldedMovies:
+    one = torch.zeros(1, 2)
+    return FoldedMovies([movie_id], one, torch.zeros(1), one, torch.zeros(1), one + 0.5, [similar], [3], [incoming])
+
+
+def similar_lists(graph: Graph, run_id: str) -> dict[int, list[tuple[int, float, int]]]:
+    rows = graph.read("MATCH (m:Movie)-[s:SIMILAR {runId: $runId}]->(o:Movie) "
+                      "RETURN m.movieId AS m, o.movieId AS o, s.score AS score, s.rank AS rank ORDER BY m, rank",
+                      runId=run_id)
+    out: dict[int, list[tuple[int, float, int]]] = {}
+    for r in rows:
+        out.setdefault(r["m"], []).append((r["o"], r["score"], r["rank"]))
+    return out
+
+
+def test_a_folded_movie_enters_the_similar_lists_it_beats_and_they_stay_ranked_and_cut(graph: Graph) -> None:
+    graph.write("CREATE (:ModelRun {runId: 'r', active: true, similarK: 2}), (:ModelRun {runId: 'old'}) "
+                "WITH 1 AS one UNWIND range(1, 5) AS id CREATE (:Movie {movieId: id, embedding: [0.1, 0.2]})")
+    graph.write("CREATE (:Movie {movieId: 99})")
+    # movie 1: full list (2 at 0.5, 3 at 0.2); movie 2: one neighbour (k = 2: room); movie 3: full, 0.9 and 0.6;
+    # movie 4: full at 0.4, 0.4 (a tie with the newcomer keeps the old one); another run's list is never touched
+    for m, o, score, rank, run in [(1, 2, 0.5, 1, "r"), (1, 3, 0.2, 2, "r"), (2, 1, 0.3, 1, "r"), (3, 1, 0.9, 1, "r"),
+                                   (3, 2, 0.6, 2, "r"), (4, 1, 0.4, 1, "r"), (4, 2, 0.4, 2, "r"),
+                                   (5, 1, 0.1, 1, "old"), (5, 2, 0.1, 2, "old")]:
+        graph.write("MATCH (m:Movie {movieId: $m}), (o:Movie {movieId: $o}) "
+                    "CREATE (m)-[:SIMILAR {score: $score, rank: $rank, runId: $run}]->(o)",
+                    m=m, o=o, score=score, rank=rank, run=run)
+    folded = folded_row(99, [(1, 0.7), (3, 0.1)], [(1, 0.3), (2, 0.1), (3, 0.5), (4, 0.4), (5, 0.9)])
+    assert write_folded_movies(graph, "r", folded) == 1
+    lists = similar_lists(graph, "r")
+    assert lists[99] == [(1, 0.7, 1), (3, 0.1, 2)]
+    assert lists[1] == [(2, 0.5, 1), (99, 0.3, 2)]  # beat 0.2: in at 2, the old 2nd cut
+    assert lists[2] == [(1, 0.3, 1), (99, 0.1, 2)]  # room left: in below
+    assert lists[3] == [(1, 0.9, 1), (2, 0.6, 2)]  # 0.5 beats nothing
+    assert lists[4] == [(1, 0.4, 1), (2, 0.4, 2)]  # a tie does not enter
+    assert lists[5] == [(99, 0.9, 1)]  # movie 5 had no list of this run: room
+    assert [(o, s) for o, s, _ in similar_lists(graph, "old")[5]] == [(1, 0.1), (2, 0.1)]
