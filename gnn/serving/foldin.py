@@ -37,10 +37,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
+from movierec.core.errors import TrainError
 from movierec.gnn.data.ids import IdIndex
 from movierec.gnn.models.base import FOLD_IN_PRIOR
 from movierec.gnn.models.registry import model_class
-from movierec.gnn.models.scorers import History
+from movierec.gnn.models.scorers import History, LinearScorer
 from movierec.gnn.training.run_dir import TrainedRun
 
 PRIOR_WEIGHT = FOLD_IN_PRIOR  # the prior's weight for a user without ratings (EASE's; each model has its own)
@@ -103,8 +104,10 @@ class FoldIn:
         self.run = run
         self.model = model_class(run.model)(run.config)
         self.prior_weight = model_class(run.model).prior_weight(run.config) if prior_weight is None else prior_weight
-        self.num_movies = len(run.movie_ids)
-        self.movie_index = IdIndex(run.movie_ids)  # sorted once: every request looks its movies up
+        self.rank_scorer, self.rating_scorer = run.rank_scorer, run.rating_scorer
+        self.movie_ids = list(run.movie_ids)  # the run's movies, then those folded in after it (extend)
+        self.num_movies = len(self.movie_ids)
+        self.movie_index = IdIndex(self.movie_ids)  # sorted once: every request looks its movies up
         self.weighting = getattr(run.config, "weighting", "rating")
         self._popular: Tensor | None = None
 
@@ -129,14 +132,40 @@ class FoldIn:
         """``[n, M]`` ranking scores of every movie for the ``n`` rows of ``history`` (higher is better), the
         popularity prior included."""
         counts = (history.indptr[1:] - history.indptr[:-1]).float()
-        return with_prior(self.model.fold_in(self.run.rank_scorer, history), counts, self.popular(), self.prior_weight)
+        return with_prior(self.model.fold_in(self.rank_scorer, history), counts, self.popular(), self.prior_weight)
+
+    @property
+    def folded(self) -> int:
+        """Movies added after the run's own (:meth:`extend`)."""
+        return self.num_movies - len(self.run.movie_ids)
+
+    def extend(self, movie_ids: list[int], rank_vectors: Tensor, rank_bias: Tensor, rating_factors: Tensor,
+               rating_bias: Tensor, ratings: Tensor) -> None:
+        """Score movies folded in after training too (``movierec refresh``, ``gnn/serving/new_movies.py``): the ranker
+        and the rating model gain their rows, the popularity prior counts their ``ratings``.
+
+        Raises:
+            TrainError: The run's ranker has no movie vectors (``ease``), so it cannot score a folded movie.
+        """
+        rank, rating = self.rank_scorer, self.rating_scorer
+        if not isinstance(rank, LinearScorer):
+            raise TrainError(f"run {self.run.run_id} ranks with {type(rank).__name__}, which has no row for a folded "
+                             "movie")
+        self.rank_scorer, self.rating_scorer = (
+            LinearScorer(s.user, torch.cat([s.movie, vectors.to(s.movie.dtype)]), s.user_bias,
+                         torch.cat([s.movie_bias, bias.to(s.movie_bias.dtype)]), s.offset)
+            for s, vectors, bias in ((rank, rank_vectors, rank_bias), (rating, rating_factors, rating_bias)))
+        self._popular = torch.cat([self.popular(), ratings.float()])
+        self.movie_ids = self.movie_ids + list(movie_ids)
+        self.num_movies = len(self.movie_ids)
+        self.movie_index = IdIndex(self.movie_ids)
 
     def popular(self) -> Tensor:
         """``[M]`` ratings per movie among every rating the run exported (serving sees no held-out split): the
         prior, and the answer for an empty history."""
         if self._popular is None:
             edge_index, _, _ = self.run.split()
-            self._popular = torch.bincount(edge_index[1], minlength=self.num_movies).float()
+            self._popular = torch.bincount(edge_index[1], minlength=len(self.run.movie_ids)).float()
         return self._popular
 
     @torch.no_grad()
@@ -162,14 +191,14 @@ class FoldIn:
         if exclude is not None:
             scores[:, exclude] = -math.inf
         best, movies = torch.topk(scores, min(k, self.num_movies), dim=1)
-        rating = self.model.fold_in_ratings(self.run.rating_scorer, pairs, values, len(users))
+        rating = self.model.fold_in_ratings(self.rating_scorer, pairs, values, len(users))
         rows = torch.arange(len(users)).repeat_interleave(movies.size(1))
         predicted = rating.pairs(rows, movies.flatten()).clamp(*self.run.rating_range).view_as(best)
         out = []
         for i, user in enumerate(users):
             valid = torch.isfinite(best[i])
             out.append(FreshRecommendations(
-                user_id=user.user_id, movie_ids=[self.run.movie_ids[j] for j in movies[i][valid].tolist()],
+                user_id=user.user_id, movie_ids=[self.movie_ids[j] for j in movies[i][valid].tolist()],
                 scores=best[i][valid].tolist(), predicted_ratings=predicted[i][valid].tolist(),
                 known_ratings=int(counts[i]), rating_bias=float(rating.user_bias[i]),
                 rating_factors=rating.user[i].tolist()))

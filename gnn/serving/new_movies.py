@@ -178,11 +178,28 @@ def read_catalogue(graph: Graph, run: TrainedRun) -> Catalogue:
     return Catalogue.build(genres, years, popularity, popularity > 0)
 
 
+def read_folded_movies(graph: Graph, run_id: str) -> FoldedMovies:
+    """The movies folded into run ``run_id`` after its training, as :func:`write_folded_movies` wrote them
+    (``cypher/read_folded_movies.cypher``; ``similar`` and ``incoming`` are not read back)."""
+    rows = graph.read(cypher.load("read_folded_movies"), runId=run_id)
+
+    def stack(key: str) -> Tensor:
+        return torch.tensor([r[key] for r in rows], dtype=torch.float32)
+
+    if not rows:
+        return FoldedMovies([], torch.zeros(0, 0), torch.zeros(0), torch.zeros(0, 0), torch.zeros(0),
+                            torch.zeros(0, 0), [], [])
+    return FoldedMovies([int(r["movieId"]) for r in rows], stack("rankVector"), stack("rankBias"),
+                        stack("ratingFactors"), stack("ratingBias"), torch.zeros(len(rows), 0), [[] for _ in rows],
+                        [int(r["ratings"] or 0) for r in rows])
+
+
 def write_folded_movies(graph: Graph, run_id: str, folded: FoldedMovies) -> int:
     """Write the folded movies under run ``run_id`` (``cypher/write_folded_movies.cypher``): each movie whole, in
     one transaction; returns the movies written (0 when ``run_id`` is no longer active)."""
     rows = [{"movieId": mid, "embedding": folded.embeddings[i].tolist(), "ratingBias": float(folded.rating_bias[i]),
              "ratingFactors": folded.rating_factors[i].tolist(), "known": folded.known_ratings[i],
+             "rankVector": folded.rank_vectors[i].tolist(), "rankBias": float(folded.rank_bias[i]),
              "similar": [m for m, _ in folded.similar[i]], "scores": [s for _, s in folded.similar[i]],
              "into": [m for m, _ in folded.incoming[i]], "intoScores": [s for _, s in folded.incoming[i]]}
             for i, mid in enumerate(folded.movie_ids)]

@@ -49,11 +49,12 @@ from movierec.gnn.serving.new_movies import (
     DEFAULT_LIMIT,
     fold_new_movies,
     read_catalogue,
+    read_folded_movies,
     read_new_movies,
     write_folded_movies,
 )
 from movierec.gnn.serving.topk import DEFAULT_K
-from movierec.gnn.training.run_dir import load_run
+from movierec.gnn.training.run_dir import TrainedRun, load_run
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class ActiveFoldIn:
         self._fold: FoldIn | None = None
         self._exclude: Tensor | None = None
         self._catalogue: Catalogue | None = None
+        self._folded_version = -1  # the run's foldedMovies when its folds were loaded
         self.recommended_k = DEFAULT_K  # the top-K the active run was written with
 
     def get(self) -> tuple[FoldIn, Tensor]:
@@ -113,6 +115,8 @@ class ActiveFoldIn:
             raise NotFoundError("no model run is active: train and write one back first (movierec pipeline)")
         self.recommended_k = int(info.get("recommendedK") or DEFAULT_K)
         if self._fold is not None and self._fold.run.run_id == info["runId"]:
+            if self._folded_version != info.get("foldedMovies", 0):  # refresh folded movies in since: score them too
+                self._load(self._fold.run, info)
             assert self._exclude is not None
             return self._fold, self._exclude
         path = Path(self.run_dir or info.get("path") or "")
@@ -121,12 +125,25 @@ class ActiveFoldIn:
         run = load_run(path)
         if run.run_id != info["runId"]:
             raise NotFoundError(f"{path} is run {run.run_id}, but the active run is {info['runId']}")
+        self._catalogue = None
+        self._load(run, info)
+        logger.info("fold-in scoring with run %s (%s)", run.run_id, path)
+        assert self._fold is not None and self._exclude is not None
+        return self._fold, self._exclude
+
+    def _load(self, run: TrainedRun, info: dict[str, Any]) -> None:
+        """The fold-in scorer of ``run`` with the movies folded into it since (``new_movies.py``), and the mask."""
         ids = self.graph.read(cypher.load("read_node_ids"))[0]
         _, in_graph = positions(ids["movieIds"], run.movie_ids)
-        self._fold, self._exclude, self._catalogue = FoldIn(run), ~torch.from_numpy(in_graph), None
-        self._fold.popular()  # the prior's counts, loaded now rather than by the first user scored
-        logger.info("fold-in scoring with run %s (%s)", run.run_id, path)
-        return self._fold, self._exclude
+        fold, exclude = FoldIn(run), ~torch.from_numpy(in_graph)
+        fold.popular()  # the prior's counts, loaded now rather than by the first user scored
+        if isinstance(run.rank_scorer, LinearScorer):
+            folded = read_folded_movies(self.graph, run.run_id)
+            if folded.movie_ids:
+                fold.extend(folded.movie_ids, folded.rank_vectors, folded.rank_bias, folded.rating_factors,
+                            folded.rating_bias, torch.tensor(folded.known_ratings))
+                exclude = torch.cat([exclude, torch.zeros(len(folded.movie_ids), dtype=torch.bool)])
+        self._fold, self._exclude, self._folded_version = fold, exclude, info.get("foldedMovies", 0)
 
     def catalogue(self, fold: FoldIn) -> Catalogue:
         """The movies of ``fold``'s run (the one :meth:`get` loaded) as content, for folding new movies in: read once
@@ -179,6 +196,8 @@ def refresh(graph: Graph, active: ActiveFoldIn | None = None, user_ids: list[int
     known = set(fold.run.user_ids)
     if user_ids is None:  # a full refresh also gives the movies the run never saw their place
         result.new_movies = refresh_movies(graph, active, fold, seconds)
+        if result.new_movies:  # and users can be recommended them from now on
+            fold, exclude = active.get()
     phases = Phases(progress)
     phases.start("refresh", len(todo))
     try:
@@ -297,7 +316,7 @@ def fresh_recommendations(graph: Graph, user_id: int, k: int = DEFAULT_K, active
         raise NotFoundError(f"no user with userId {user_id}")
     if genre is not None:
         in_genre = graph.read(cypher.load("read_genre_movies"), genre=genre)[0]["movieIds"]
-        _, known = positions(in_genre, fold.run.movie_ids)  # once per request, sorting the genre's ids
+        _, known = positions(in_genre, fold.movie_ids)  # once per request, sorting the genre's ids
         exclude = exclude | ~torch.from_numpy(known)
     return fold.run.run_id, fold.recommend(users, k=k, exclude=exclude)[0]
 

@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -60,11 +63,14 @@ def refresh_cmd(user_ids: list[int] | None, force: bool, k: int | None, watch: f
     """
     if force and user_ids is None:
         raise click.UsageError("--force rewrites the users named by --users: give --users ID,ID,...")
-    with connect(settings) as graph:
+    interrupts = _RoundInterrupts() if watch is not None else None
+    with connect(settings) as graph, interrupts or contextlib.nullcontext():
         active = ActiveFoldIn(graph, run_dir)
         try:
             while True:
                 try:
+                    if interrupts is not None:
+                        interrupts.working = True
                     result = refresh(graph, active, user_ids=user_ids, k=k, batch_size=batch_size,
                                      progress=progress_bars(quiet, unit=" users"), force=force)
                 except StaleRunError as e:
@@ -82,11 +88,44 @@ def refresh_cmd(user_ids: list[int] | None, force: bool, k: int | None, watch: f
                                "rating model, SIMILAR)")
                 if watch is None:
                     return
+                assert interrupts is not None
+                interrupts.rest()
                 time.sleep(watch)
         except KeyboardInterrupt:
             click.echo("stopped: every user's recommendations are whole (the batch in flight is redone by the "
                        "next refresh)", err=True)
             raise SystemExit(130) from None
+
+
+class _RoundInterrupts:
+    """Ctrl-C under ``refresh --watch``: between rounds it stops at once; during a round it stops when the round is
+    done, so no query is cut mid-transfer (the driver can fail there with another error than the interrupt), and a
+    second Ctrl-C stops at once (the transaction in flight is rolled back, nothing half-written)."""
+
+    def __init__(self) -> None:
+        self.working = False
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _RoundInterrupts:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        if self.working and not self.requested:
+            self.requested = True
+            click.echo("stopping when this round of refresh is done (Ctrl-C again: now)", err=True)
+            return
+        raise KeyboardInterrupt
+
+    def rest(self) -> None:
+        """The round is done: stop now if asked during it."""
+        self.working = False
+        if self.requested:
+            raise KeyboardInterrupt
 
 
 COMMANDS.append(refresh_cmd)

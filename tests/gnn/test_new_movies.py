@@ -163,6 +163,18 @@ def test_refresh_folds_a_new_cartoon_into_the_active_run(graph: Graph, neo4j_env
     assert listed.exit_code == 0, listed.output
     near = [r["movieId"] for r in json.loads(listed.output)["similar"]]
     assert len(near) == 4 and sum(m in ANIMATION for m in near) >= 3, listed.output
+    # users can be recommended it: fold-in scoring (recommend --fresh, refresh) ranks it, for a cartoon fan who has
+    # not rated it above every horror film; the service reloads the folds when the run's count of them changes
+    fresh = CliRunner().invoke(cli, ["recommend", "--user", "5", "--fresh", "--k", "12", "--format", "json"],
+                               env=neo4j_env)
+    assert fresh.exit_code == 0, fresh.output
+    ranked = [r["movieId"] for r in json.loads(fresh.output)["rows"]]
+    assert 424242 in ranked and all(ranked.index(424242) < ranked.index(m) for m in HORROR if m in ranked), ranked
+    forced = CliRunner().invoke(cli, ["refresh", "--users", "5", "--force", "--k", "12", "-q"], env=neo4j_env)
+    assert forced.exit_code == 0, forced.output
+    written = graph.read("MATCH (:User {userId: 5})-[r:RECOMMENDED]->(m:Movie) RETURN m.movieId AS m, "
+                         "r.predictedRating AS rating ORDER BY r.rank")
+    assert 424242 in [r["m"] for r in written] and all(r["rating"] is not None for r in written)
     # a second writer of the same fold (another refresh that read it before this one wrote) writes nothing, and
     # the run stays active, so refresh_movies does not call it stale
     active = ActiveFoldIn(graph)
