@@ -20,7 +20,10 @@ Measured on its later ratings (after the first ``n``):
 - **rating RMSE** of those later ratings (fold-in against retrain; the peer takes its film's rating model);
 - **SIMILAR**: the overlap of its top 10 with the list all its ratings give (``n_ij / (n_j + 10)``, ``overlap@10``).
   The fold-in lists what ``movierec refresh`` writes: below 20 ratings the movies nearest its folded embedding,
-  from 20 its co-ratings; the retrain lists its co-ratings (its content neighbours with no rating).
+  from 20 its co-ratings; the retrain lists its co-ratings (its content neighbours with no rating). And, a
+  person's view that does not reward copying the eventual list: the product's own measure scored on the **later
+  raters only**, ``|later raters of h ∩ raters of j| / (n_j + 10)`` averaged over the top 10 (``later@10``): how
+  many of each listed film's raters go on to rate the new movie, which none of the lists saw.
 
 Seed 0, CPU. The README's table of new movies comes from this output.
 """
@@ -161,6 +164,9 @@ def main() -> None:
         key[m] = -1.0
         peer_lists.append(torch.topk(key, 10).indices.tolist())
     eventual = similar_movies(ei, users, movies, k=10)[0]
+    raters_of: dict[int, set[int]] = {}
+    for u, m in zip(ei[0].tolist(), ei[1].tolist(), strict=True):
+        raters_of.setdefault(m, set()).add(u)
     out: dict[str, Any] = {"seed": args.seed, "held_out": len(held), "measured": len(measured), "rows": {}}
     for n in NS:
         known = torch.cat([by_movie[m][:n] for m in held.tolist()])
@@ -208,7 +214,7 @@ def main() -> None:
                 aucs += a
                 predicted = rating.pairs(ei[0, later], torch.full((len(later),), m)).clamp(0.5, 5.0)
                 errors += (predicted - stars[later]).pow(2).tolist()
-            overlaps = []
+            overlaps, later_scores = [], []
             for i, m in enumerate(measured):
                 if name == "peer":
                     listed = peer_lists[i]
@@ -219,12 +225,16 @@ def main() -> None:
                 else:
                     listed = similar_now[m].tolist()
                 overlaps.append(len(set(listed) & set(eventual[m].tolist())) / 10)
+                later_raters = set(ei[0, by_movie[m][n:]].tolist())
+                later_scores.append(sum(len(later_raters & raters_of.get(j, set())) / (int(counts[j]) + 10)
+                                        for j in listed[:10]) / 10)
             result[name] = {f"hr@{HIT_AT}": sum(hits) / len(hits), "auc": sum(aucs) / len(aucs),
                             "rmse": (sum(errors) / len(errors)) ** 0.5, "overlap@10": sum(overlaps) / len(overlaps),
+                            "later@10": sum(later_scores) / len(later_scores),
                             "later_ratings": len(hits)}
         out["rows"][n] = result
         line = "  ".join(f"{k}: HR@{HIT_AT} {v[f'hr@{HIT_AT}']:.3f} AUC {v['auc']:.3f} RMSE {v['rmse']:.3f} "
-                         f"SIMILAR {v['overlap@10']:.2f}" for k, v in result.items())
+                         f"SIMILAR {v['overlap@10']:.2f} later {v['later@10']:.4f}" for k, v in result.items())
         print(f"n={n:2d}  {line}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")

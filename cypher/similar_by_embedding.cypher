@@ -8,6 +8,9 @@
 // In Neo4j Browser set them first:
 //   :param movieId => 1
 //   :param k => 10
+// CYPHER 5: the same query on both lines. Cypher 25 (the default language of Neo4j 2026.02+ installs) replaces
+// db.index.vector.queryNodes by SEARCH and flags the call as deprecated; SEARCH does not parse on 5.26.
+CYPHER 5
 MATCH (m:Movie {movieId: $movieId})
 WHERE m.embedding IS NOT NULL
 CALL db.index.vector.queryNodes('movie_embedding', toInteger($k) + 1, m.embedding) YIELD node, score

@@ -28,6 +28,18 @@ from movierec.cypher.admin import wipe
 from movierec.server.local import LocalServer
 
 NEO4J_IMAGE = "neo4j:5.26-community"
+# the subset scripts/test_neo4j_line.sh runs against another Neo4j line (marker neo4j_line): ingest, train from
+# Neo4j, writeback, the Cypher library, refresh with new movies, and the local server itself
+LINE_SUBSET = ("tests/ingest/test_load.py", "tests/ingest/test_rate.py", "tests/gnn/test_train.py",
+               "tests/gnn/test_writeback.py", "tests/cypher/", "tests/gnn/test_refresh.py",
+               "tests/gnn/test_new_movies.py", "tests/movierec/test_local_neo4j.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    root = Path(str(config.rootpath))
+    for item in items:
+        if Path(str(item.path)).relative_to(root).as_posix().startswith(LINE_SUBSET):
+            item.add_marker(pytest.mark.neo4j_line)
 
 
 def free_port() -> int:

@@ -17,6 +17,8 @@ def test_compose_services() -> None:
     spec = yaml.safe_load(COMPOSE.read_text())
     neo4j, app = spec["services"]["neo4j"], spec["services"]["app"]
     assert neo4j["image"] == "neo4j:5.26-community"
+    text = COMPOSE.read_text()
+    assert "# the current line instead" in text and "image: neo4j:2026.08.1-community" in text
     assert {p.rsplit(":", 1)[-1] for p in neo4j["ports"]} == {"7474", "7687"}
     assert "neo4j-data:/data" in neo4j["volumes"]
     assert "cypher-shell" in " ".join(neo4j["healthcheck"]["test"])

@@ -87,16 +87,55 @@ class FoldedMovies:
     incoming: list[list[tuple[int, float]]] = field(default_factory=list)
 
 
+@dataclass
+class CoRatings:
+    """A run's ratings arranged for co-rating counts of new movies, built once per run (a 25M run's sort takes
+    seconds; a refresh that folds one movie must not pay it).
+
+    Attributes:
+        by_user (Tensor): ``[E]`` user index of each rating, sorted.
+        movies (Tensor): ``[E]`` movie index of each rating, in that order.
+        popularity (Tensor): ``[M]`` ratings per movie (``n_j``).
+        floor (Tensor | None): ``[M]`` each movie's last ``SIMILAR`` score as the run wrote them
+            (:func:`similar_floor`).
+        unit (Tensor): ``[M, d]`` the run's movie embeddings, unit length (the embedding's nearest movies).
+    """
+
+    by_user: Tensor
+    movies: Tensor
+    popularity: Tensor
+    floor: Tensor | None
+    unit: Tensor
+
+    @classmethod
+    def of(cls, run: TrainedRun) -> CoRatings:
+        edge_index, _, _ = run.split()
+        order = torch.argsort(edge_index[0], stable=True)
+        _, movie_embedding = run.embeddings()
+        return cls(edge_index[0, order], edge_index[1, order],
+                   torch.bincount(edge_index[1], minlength=len(run.movie_ids)).float(), similar_floor(run),
+                   torch.nn.functional.normalize(movie_embedding, dim=1))
+
+    def counts(self, users: Tensor) -> Tensor:
+        """``[M]`` how many of ``users`` (distinct user indices) rated each movie."""
+        co = torch.zeros(len(self.popularity))
+        lo, hi = torch.searchsorted(self.by_user, users), torch.searchsorted(self.by_user, users, right=True)
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            co[self.movies[a:b]] += 1
+        return co
+
+
 def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie], k: int | None = None,
-                    min_ratings: int = SIMILAR_MIN_RATINGS) -> FoldedMovies:
+                    min_ratings: int = SIMILAR_MIN_RATINGS, co_ratings: CoRatings | None = None) -> FoldedMovies:
     """Fold ``movies`` into ``run`` from their content and their ratings by the run's users (others are ignored).
 
     The embedding is the rating factors, shifted as the run's embeddings are, when the run's embeddings are its
     rating model's movie side (``gcmc``'s); otherwise the content prior of the run's embeddings. ``SIMILAR``, the
     ``k`` (default: the run's ``similar_k``) best: from ``min_ratings`` ratings the run's measure, ``n_hj / (n_j +
     λ)`` over the run's ratings and the new movie's; below it the movies nearest its embedding (cosine), what
-    ``similar --by embedding`` answers. ``incoming``: the run's movies whose list it may enter, at ``n_ih / (n_h +
-    λ)``, where that beats the list's last score in ``similar.pt`` (:func:`similar_floor`; the write checks the
+    ``similar --by embedding`` answers (``co_ratings``: the run's, built once; default: built now).
+    ``incoming``: the run's movies whose list it may enter, at ``n_ih / (n_h + λ)``, where that beats the list's
+    last score in ``similar.pt`` (:func:`similar_floor`; the write checks the
     graph's lists again); none for a run without ``similar.pt``.
 
     Raises:
@@ -125,20 +164,13 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
         embeddings = factors - (rating.movie.float() - movie_embedding).mean(0)
     else:
         embeddings = content_prior(movie_embedding, torch.zeros(len(movie_embedding)), neighbours, weight)[0]
-    edge_index, _, _ = run.split()
-    popularity = torch.bincount(edge_index[1], minlength=len(run.movie_ids)).float()
-    order = torch.argsort(edge_index[0], stable=True)
-    by_user, movies_sorted = edge_index[0, order], edge_index[1, order]
-    floor = similar_floor(run)
+    co_ratings = co_ratings or CoRatings.of(run)
+    floor, unit = co_ratings.floor, co_ratings.unit
     similar, incoming = [], []
     counts = torch.bincount(raters[0], minlength=len(movies))
-    unit = torch.nn.functional.normalize(movie_embedding, dim=1)
     for i in range(len(movies)):
         users = torch.unique(raters[1, raters[0] == i])
-        co = torch.zeros(len(run.movie_ids))
-        lo, hi = torch.searchsorted(by_user, users), torch.searchsorted(by_user, users, right=True)
-        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
-            co[movies_sorted[a:b]] += 1
+        co = co_ratings.counts(users)
         if floor is not None:  # the lists it enters: where n_ih / (n_h + λ) beats the run's k-th neighbour
             into = co / (len(users) + SMOOTHING)
             enters = torch.nonzero((co > 0) & (into > floor)).flatten()
@@ -150,7 +182,7 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
             similar.append([(run.movie_ids[j], float(s)) for j, s in zip(near.indices.tolist(), near.values.tolist(),
                                                                          strict=True)])
             continue
-        score = co / (popularity + SMOOTHING)
+        score = co / (co_ratings.popularity + SMOOTHING)
         best = torch.topk(score, min(k, int((co > 0).sum())))
         similar.append([(run.movie_ids[j], float(s)) for j, s in zip(best.indices.tolist(), best.values.tolist(),
                                                                      strict=True)])

@@ -47,6 +47,7 @@ from movierec.gnn.serving.foldin import FoldIn, FreshRecommendations, UserRating
 from movierec.gnn.serving.movie_foldin import Catalogue
 from movierec.gnn.serving.new_movies import (
     DEFAULT_LIMIT,
+    CoRatings,
     fold_new_movies,
     read_catalogue,
     read_folded_movies,
@@ -101,6 +102,8 @@ class ActiveFoldIn:
         self._fold: FoldIn | None = None
         self._exclude: Tensor | None = None
         self._catalogue: Catalogue | None = None
+        self._co_ratings: CoRatings | None = None
+        self._co_ratings_run = ""
         self._folded_version = -1  # the run's foldedMovies when its folds were loaded
         self.recommended_k = DEFAULT_K  # the top-K the active run was written with
 
@@ -144,6 +147,12 @@ class ActiveFoldIn:
                             folded.rating_bias, torch.tensor(folded.known_ratings))
                 exclude = torch.cat([exclude, torch.zeros(len(folded.movie_ids), dtype=torch.bool)])
         self._fold, self._exclude, self._folded_version = fold, exclude, info.get("foldedMovies", 0)
+
+    def co_ratings(self, fold: FoldIn) -> CoRatings:
+        """The ratings of ``fold``'s run arranged for new movies' co-ratings: built once per run."""
+        if self._co_ratings is None or self._co_ratings_run != fold.run.run_id:
+            self._co_ratings, self._co_ratings_run = CoRatings.of(fold.run), fold.run.run_id
+        return self._co_ratings
 
     def catalogue(self, fold: FoldIn) -> Catalogue:
         """The movies of ``fold``'s run (the one :meth:`get` loaded) as content, for folding new movies in: read once
@@ -234,7 +243,7 @@ def refresh_movies(graph: Graph, active: ActiveFoldIn, fold: FoldIn, seconds: di
         seconds["reading"] = seconds.get("reading", 0.0) + t1 - t0
         if not movies:
             return written
-        folded = fold_new_movies(fold.run, active.catalogue(fold), movies)
+        folded = fold_new_movies(fold.run, active.catalogue(fold), movies, co_ratings=active.co_ratings(fold))
         t2 = time.perf_counter()
         batch = write_folded_movies(graph, fold.run.run_id, folded)
         seconds["scoring"] = seconds.get("scoring", 0.0) + t2 - t1

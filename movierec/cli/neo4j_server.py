@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from movierec.server.lines import NEO4J_VERSION
 from movierec.server.local import LocalServer
 
 _home = click.option(
@@ -16,10 +17,12 @@ _home = click.option(
 
 @click.group()
 def neo4j() -> None:
-    """Run a local Neo4j 5.26 Community server from the official jars (no Docker).
+    """Run a local Neo4j Community server from the official jars (no Docker).
 
-    The jars come from Maven Central once (needs `mvn` and Java 17+), or from an
-    existing install named by NEO4J_HOME. The server listens on 127.0.0.1 only.
+    The jars come from Maven Central once per version (needs `mvn`), or from an
+    existing install named by NEO4J_HOME. Neo4j 5.26 LTS (Java 17 or 21) is the
+    default; --neo4j-version 2026.08.1 runs the current line (Java 21+, found in
+    JAVA_HOME, on PATH or in /usr/lib/jvm). The server listens on 127.0.0.1 only.
 
     Example:
 
@@ -33,10 +36,13 @@ def neo4j() -> None:
 @click.option("--http-port", type=int, help="HTTP port (Browser at /browser/). [default: 7474]")
 @click.option("--heap", help="JVM heap size. [default: 1g, or $MOVIEREC_NEO4J_HEAP]")
 @click.option("--pagecache", help="Page cache size. [default: 512m, or $MOVIEREC_NEO4J_PAGECACHE]")
+@click.option("--neo4j-version", "version", envvar="MOVIEREC_NEO4J_VERSION", metavar="VERSION",
+              help=f"Neo4j version from Maven Central, e.g. 2026.08.1 (ignored with NEO4J_HOME). [default: "
+                   f"{NEO4J_VERSION}]")
 @click.option("--timeout", type=float, default=120.0, show_default=True, help="Seconds to wait for Bolt.")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
 def start(home: Path | None, bolt_port: int | None, http_port: int | None, heap: str | None,
-          pagecache: str | None, timeout: float, quiet: bool) -> None:
+          pagecache: str | None, version: str | None, timeout: float, quiet: bool) -> None:
     """Start the local server in the background and wait until Bolt answers.
 
     On first start the password becomes NEO4J_PASSWORD, or a random one stored
@@ -45,8 +51,11 @@ def start(home: Path | None, bolt_port: int | None, http_port: int | None, heap:
     Example:
 
         NEO4J_PASSWORD=change-me movierec neo4j start --bolt-port 7688 --http-port 7475
+
+        movierec neo4j start --neo4j-version 2026.08.1 --home ~/.movierec/neo4j-2026
     """
-    server = LocalServer.from_env(home=home, bolt_port=bolt_port, http_port=http_port, heap=heap, pagecache=pagecache)
+    server = LocalServer.from_env(home=home, bolt_port=bolt_port, http_port=http_port, heap=heap, pagecache=pagecache,
+                                  version=version)
     echo = (lambda _m: None) if quiet else (lambda m: click.echo(m, err=True))
     status = server.start(timeout=timeout, echo=echo)
     if not quiet:

@@ -4,13 +4,14 @@ The official Neo4j Community server (``org.neo4j:neo4j``, which brings the serve
 Bolt) and Neo4j Browser (``org.neo4j.client:neo4j-browser``) are copied by Maven's
 ``dependency:copy-dependencies`` into ``$MOVIEREC_CACHE/neo4j-<version>-browser-<version>/lib``;
 ``java -cp 'lib/*'`` runs them (:mod:`movierec.server.local`).
+
+The version is chosen and checked by :mod:`movierec.server.lines`.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -19,10 +20,10 @@ from pathlib import Path
 
 from movierec.core.errors import LocalServerError
 from movierec.core.settings import cache_home
+from movierec.server.lines import NEO4J_VERSION, check_version
 
 logger = logging.getLogger(__name__)
 
-NEO4J_VERSION = "5.26.30"  # the 5.26 LTS line; 5.26 runs on Java 17 and 21
 BROWSER_VERSION = "5.24.0"  # newest Browser published as a 5.x jar on Maven Central
 
 POM_TEMPLATE = """<project xmlns="http://maven.apache.org/POM/4.0.0">
@@ -48,49 +49,21 @@ def _log(message: str) -> None:
     logger.info("%s", message)
 
 
-def find_java() -> tuple[str, int]:
-    """Find a Java runtime and its major version (``$JAVA_HOME``, then ``java`` on ``PATH``).
+def server_jars(neo4j_home: Path | None = None, echo: Echo = _log, version: str = NEO4J_VERSION) -> Path:
+    """The folder of server jars: ``$NEO4J_HOME/lib``, or Neo4j ``version`` resolved from Maven Central once and
+    cached per version.
 
     Raises:
-        LocalServerError: If no Java 17 or newer is found.
-    """
-    candidates = []
-    if os.environ.get("JAVA_HOME"):
-        candidates.append(str(Path(os.environ["JAVA_HOME"]) / "bin" / "java"))
-    on_path = shutil.which("java")
-    if on_path:
-        candidates.append(on_path)
-    for java in candidates:
-        try:
-            out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30).stderr
-        except OSError:
-            continue
-        match = re.search(r'version "(\d+)(?:\.(\d+))?', out)
-        if not match:
-            continue
-        major = int(match.group(1))
-        if major == 1 and match.group(2):  # "1.8.0" style
-            major = int(match.group(2))
-        if major >= 17:
-            return java, major
-    raise LocalServerError(
-        "Neo4j 5.26 needs Java 17 or 21, and none was found: install a JDK (e.g. `apt-get install "
-        "openjdk-17-jre-headless`) or set JAVA_HOME"
-    )
-
-
-def server_jars(neo4j_home: Path | None = None, echo: Echo = _log) -> Path:
-    """The folder of server jars: ``$NEO4J_HOME/lib``, or resolved from Maven Central once and cached.
-
-    Raises:
-        LocalServerError: If ``NEO4J_HOME`` has no ``lib/``, ``mvn`` is missing, or resolution fails.
+        LocalServerError: If ``NEO4J_HOME`` has no ``lib/``, ``mvn`` is missing, or resolution fails (for example
+            a version Maven Central does not serve).
     """
     if neo4j_home is not None:
         lib = neo4j_home / "lib"
         if not any(lib.glob("neo4j-*.jar")):
             raise LocalServerError(f"NEO4J_HOME={neo4j_home} has no Neo4j jars in {lib}")
         return lib
-    lib = cache_home() / f"neo4j-{NEO4J_VERSION}-browser-{BROWSER_VERSION}" / "lib"
+    version = check_version(version)
+    lib = cache_home() / f"neo4j-{version}-browser-{BROWSER_VERSION}" / "lib"
     if (lib / ".complete").exists():
         return lib
     mvn = shutil.which("mvn")
@@ -99,18 +72,19 @@ def server_jars(neo4j_home: Path | None = None, echo: Echo = _log) -> Path:
             "Maven (`mvn`) is needed once to fetch the Neo4j server jars: install it "
             "(`apt-get install maven`) or set NEO4J_HOME to an existing Neo4j install"
         )
-    echo(f"Resolving Neo4j {NEO4J_VERSION} and Neo4j Browser {BROWSER_VERSION} from Maven Central (once)...")
+    echo(f"Resolving Neo4j {version} and Neo4j Browser {BROWSER_VERSION} from Maven Central (once)...")
     lib.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=lib.parent) as tmp:
         pom = Path(tmp) / "pom.xml"
-        pom.write_text(POM_TEMPLATE.format(neo4j=NEO4J_VERSION, browser=BROWSER_VERSION))
+        pom.write_text(POM_TEMPLATE.format(neo4j=version, browser=BROWSER_VERSION))
         out = Path(tmp) / "lib"
         cmd = [mvn, "-B", "-q", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={out}"]
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-20:])
-            raise LocalServerError(f"Maven could not resolve the Neo4j jars (exit {proc.returncode}):\n{tail}")
-        (out / ".complete").write_text(f"{NEO4J_VERSION} {BROWSER_VERSION}\n")
+            raise LocalServerError(f"Maven could not resolve the jars of Neo4j {version} (exit {proc.returncode}; "
+                                   f"is {version} on Maven Central?):\n{tail}")
+        (out / ".complete").write_text(f"{version} {BROWSER_VERSION}\n")
         shutil.rmtree(lib, ignore_errors=True)
         os.replace(out, lib)
     return lib

@@ -3,16 +3,17 @@
 The official Neo4j Community server jars (``org.neo4j:neo4j``, which brings the
 server entry point and Bolt) and Neo4j Browser (``org.neo4j.client:neo4j-browser``)
 are resolved from Maven Central with ``mvn`` into a cache directory, then the
-server runs from them with Java 17+ as a background process that listens on
-127.0.0.1 only. ``NEO4J_HOME`` may point at an existing Neo4j install instead, whose
-``lib/`` then provides the jars.
+server runs from them as a background process that listens on 127.0.0.1 only:
+Neo4j 5.26 LTS by default (Java 17 or 21), or a calendar version such as 2026.08.1
+(Java 21+; :mod:`movierec.server.jars`). ``NEO4J_HOME`` may point at an existing
+Neo4j install instead, whose ``lib/`` then provides the jars.
 
 Layout of a server home (``$MOVIEREC_HOME/neo4j``, default ``~/.movierec/neo4j``)::
 
     conf/neo4j.conf   written at every start (ports, memory, directories)
     data/ logs/ run/  Neo4j's own directories; the log to read is logs/neo4j.log
     import/           LOAD CSV reads files from here
-    server.json       ports and pid of the running server
+    server.json       ports, pid and Neo4j version of the running server
     password          the password set at first start (mode 0600)
 """
 
@@ -41,14 +42,22 @@ from movierec.core.settings import (
     local_server_home,
     read_json,
 )
-from movierec.server.jars import NEO4J_VERSION, Echo, find_java, server_jars
+from movierec.server.jars import Echo, server_jars
+from movierec.server.lines import (
+    ENTRY_POINTS,
+    Line,
+    check_store,
+    find_java,
+    jars_line,
+    jvm_command,
+    requested_version,
+)
 from movierec.server.process import alive, port_open, tail
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_HEAP = "1g"
 DEFAULT_PAGECACHE = "512m"
-ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 INITIAL_PASSWORD = "neo4j"  # what a fresh Neo4j accepts until the password is changed
 
 _SIZE = re.compile(r"^\d+[kmgKMG]?$")
@@ -82,6 +91,8 @@ class LocalServer:
         pagecache (str): Neo4j page cache size. (default: ``"512m"``)
         neo4j_home (Path, optional): An existing Neo4j install whose ``lib/`` to run instead of
             the jars from Maven Central. (default: ``$NEO4J_HOME``)
+        version (str): The Neo4j version resolved from Maven Central. (default: ``$MOVIEREC_NEO4J_VERSION``, else
+            5.26.30)
 
     Example:
         >>> server = LocalServer.from_env()
@@ -95,6 +106,7 @@ class LocalServer:
     heap: str = DEFAULT_HEAP
     pagecache: str = DEFAULT_PAGECACHE
     neo4j_home: Path | None = None
+    version: str = ""
 
     @classmethod
     def from_env(
@@ -104,6 +116,7 @@ class LocalServer:
         http_port: int | None = None,
         heap: str | None = None,
         pagecache: str | None = None,
+        version: str | None = None,
     ) -> LocalServer:
         """The local server as configured by arguments, then the environment, then defaults.
 
@@ -120,6 +133,7 @@ class LocalServer:
             heap=heap or os.environ.get("MOVIEREC_NEO4J_HEAP") or DEFAULT_HEAP,
             pagecache=pagecache or os.environ.get("MOVIEREC_NEO4J_PAGECACHE") or DEFAULT_PAGECACHE,
             neo4j_home=Path(neo4j_home) if neo4j_home else None,
+            version=requested_version(version),
         )
         for name, size in (("heap", server.heap), ("pagecache", server.pagecache)):
             if not _SIZE.match(size):
@@ -168,8 +182,8 @@ class LocalServer:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
         except OSError:
             return None
-        # a recycled pid belongs to somebody else: only our entry point in our home counts
-        if ENTRY_POINT in cmdline and str(self.home) in cmdline:
+        # a recycled pid belongs to somebody else: only a Neo4j entry point (either line's) in our home counts
+        if any(entry in cmdline for entry in ENTRY_POINTS) and str(self.home) in cmdline:
             return pid
         return None
 
@@ -184,12 +198,14 @@ class LocalServer:
 
     def lib_dir(self, echo: Echo = _no_echo) -> Path:
         """The folder of server jars (:func:`movierec.server.jars.server_jars`)."""
-        return server_jars(self.neo4j_home, echo)
+        return server_jars(self.neo4j_home, echo, self.version)
 
     # -- lifecycle -------------------------------------------------------------------------
 
-    def write_config(self) -> Path:
-        """Write ``conf/neo4j.conf``: loopback only, auth on, this server's ports, memory and folders."""
+    def write_config(self, line: Line | None = None) -> Path:
+        """Write ``conf/neo4j.conf``: loopback only, auth on, this server's ports (listened on and advertised, so
+        that Browser, opened from this server, connects to it), memory and folders; for ``line`` 2026.02 and later,
+        Cypher 25 as the default language, as that version's own ``neo4j.conf`` sets it."""
         conf_dir = self.home / "conf"
         for sub in ("conf", "data", "logs", "run", "import", "plugins"):
             (self.home / sub).mkdir(parents=True, exist_ok=True)
@@ -199,6 +215,8 @@ class LocalServer:
             "server.default_advertised_address=127.0.0.1",
             f"server.bolt.listen_address=127.0.0.1:{self.bolt_port}",
             f"server.http.listen_address=127.0.0.1:{self.http_port}",
+            f"server.bolt.advertised_address=127.0.0.1:{self.bolt_port}",
+            f"server.http.advertised_address=127.0.0.1:{self.http_port}",
             "server.http.enabled=true",
             "server.https.enabled=false",
             "dbms.security.auth_enabled=true",
@@ -212,6 +230,8 @@ class LocalServer:
             "db.tx_log.rotation.retention_policy=2 files",
             "db.tx_log.rotation.size=64m",
         ]
+        if line is not None and line.cypher_25_default:
+            lines.append("db.query.default_language=CYPHER_25")
         conf = conf_dir / "neo4j.conf"
         conf.write_text("\n".join(lines) + "\n")
         return conf
@@ -244,11 +264,13 @@ class LocalServer:
                     f"port {port} on 127.0.0.1 is already in use (another Neo4j?): stop it, or pick "
                     "other ports with --bolt-port/--http-port"
                 )
-        java, major = find_java()
-        if major not in (17, 21):
-            logger.warning("Neo4j %s supports Java 17 and 21; trying Java %s", NEO4J_VERSION, major)
         lib = self.lib_dir(echo)
+        line = jars_line(lib)  # what runs: the requested version, or whatever NEO4J_HOME holds
         fresh = not (self.home / "data" / "databases").exists()
+        check_store(str(read_json(self.home / SERVER_FILE).get("version") or ""), not fresh, line, self.home)
+        java, major = find_java(line)
+        if line.java[1] is not None and major > line.java[1]:
+            logger.warning("Neo4j %s supports %s; trying Java %s", line.version, line.java_text(), major)
         stored = self.stored_password()
         if fresh:
             password = password or os.environ.get("NEO4J_PASSWORD") or secrets.token_urlsafe(18)
@@ -258,34 +280,17 @@ class LocalServer:
                 raise LocalServerError(
                     f"{self.home} holds a database but no stored password: set NEO4J_PASSWORD to its password"
                 )
-        conf = self.write_config()
-        cmd = [
-            java,
-            f"-Xms{self.heap}",
-            f"-Xmx{self.heap}",
-            "-XX:+UseG1GC",
-            "-XX:-OmitStackTraceInFastThrow",
-            "-XX:+DisableExplicitGC",
-            "-Djdk.nio.maxCachedBufferSize=1024",
-            "-Dio.netty.tryReflectionSetAccessible=true",
-            "-Dlog4j2.disable.jmx=true",
-            "--add-opens=java.base/java.nio=ALL-UNNAMED",
-            "--add-opens=java.base/java.io=ALL-UNNAMED",
-            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-            "-cp",
-            f"{lib}/*:{self.home / 'plugins'}/*",
-            ENTRY_POINT,
-            f"--home-dir={self.home}",
-            f"--config-dir={conf.parent}",
-        ]
-        echo(f"Starting Neo4j {NEO4J_VERSION} (Java {major}) in {self.home} ...")
+        conf = self.write_config(line)
+        cmd = jvm_command(java, major, line, lib, self.heap, self.home, conf.parent)
+        echo(f"Starting Neo4j {line.version} (Java {major}) in {self.home} ...")
         with open(self.console_file, "ab") as console:
             proc = subprocess.Popen(
                 cmd, cwd=self.home, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
                 start_new_session=True,  # survives the CLI; stop() signals its process group
             )
         (self.home / SERVER_FILE).write_text(
-            json.dumps({"pid": proc.pid, "bolt_port": self.bolt_port, "http_port": self.http_port})
+            json.dumps({"pid": proc.pid, "bolt_port": self.bolt_port, "http_port": self.http_port,
+                        "version": line.version})
         )
         deadline = time.monotonic() + timeout
         while not port_open(self.bolt_port):
