@@ -19,11 +19,12 @@ INDEX_TIMEOUT_S = 300
 MAX_DIMENSIONS = 4_096  # Neo4j vector index limit
 MOVIE_INDEX = "movie_embedding"
 USER_INDEX = "user_embedding"  # created by earlier versions; dropped
+HNSW_M = 32  # links per node, as create_vector_indexes.cypher builds it; an index built otherwise is rebuilt
 
 
 def ensure_vector_indexes(graph: Graph, dimensions: int, timeout_s: int = INDEX_TIMEOUT_S) -> None:
-    """Create the cosine vector index on ``Movie.embedding`` for ``dimensions``, recreating one of other dimensions,
-    drop an earlier version's ``user_embedding`` index, and wait until the index is ONLINE.
+    """Create the cosine vector index on ``Movie.embedding`` for ``dimensions``, recreating one of other dimensions
+    or HNSW settings, drop an earlier version's ``user_embedding`` index, and wait until the index is ONLINE.
 
     Args:
         graph (Graph): The database.
@@ -33,13 +34,13 @@ def ensure_vector_indexes(graph: Graph, dimensions: int, timeout_s: int = INDEX_
     Raises:
         WritebackError: If the index is not ONLINE in time.
     """
-    existing = {r["name"]: r["dimensions"] for r in graph.read(cypher.load("show_vector_indexes"))}
+    existing = {r["name"]: (r["dimensions"], r["m"]) for r in graph.read(cypher.load("show_vector_indexes"))}
     if USER_INDEX in existing:
         logger.info("dropping the %s vector index: no query reads it", USER_INDEX)
         graph.write(cypher.load("drop_user_vector_index"))
-    if existing.get(MOVIE_INDEX, dimensions) != dimensions:
-        logger.info("vector index %s has %s dimensions; recreating it for %s", MOVIE_INDEX, existing[MOVIE_INDEX],
-                    dimensions)
+    if existing.get(MOVIE_INDEX, (dimensions, HNSW_M)) != (dimensions, HNSW_M):
+        logger.info("vector index %s has (dimensions, m) %s; recreating it for (%s, %s)", MOVIE_INDEX,
+                    existing[MOVIE_INDEX], dimensions, HNSW_M)
         graph.write(cypher.load("drop_vector_indexes"))
     for statement in cypher.statements("create_vector_indexes"):
         graph.write(statement, dimensions=dimensions)

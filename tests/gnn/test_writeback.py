@@ -229,9 +229,16 @@ def test_second_run_replaces_the_first_and_its_indexes(graph: Graph) -> None:
     assert [(r["runId"], r["active"], r["recommendations"]) for r in runs] == [
         ("run-b", True, 3 + (N_USERS - 1) * 3), ("run-a", False, 0)
     ]
-    indexes = {r["name"]: r["dimensions"] for r in graph.read(cypher.load("show_vector_indexes"))}
-    assert indexes == {"movie_embedding": 4}
+    indexes = {r["name"]: (r["dimensions"], r["m"]) for r in graph.read(cypher.load("show_vector_indexes"))}
+    assert indexes == {"movie_embedding": (4, 32)}
     assert graph.read("MATCH (u:User {userId: 102}) RETURN size(u.embedding) AS d")[0]["d"] == 4
+    # an index of the same dimensions built with Neo4j's default HNSW settings (an earlier version's) is rebuilt
+    graph.write("DROP INDEX movie_embedding")
+    graph.write("CREATE VECTOR INDEX movie_embedding FOR (m:Movie) ON m.embedding OPTIONS {indexConfig: "
+                "{`vector.dimensions`: 4, `vector.similarity_function`: 'cosine'}}")
+    write_back(graph, FixedRun("run-b", *users_and_movies(), seed=6, dims=4), k=3)
+    indexes = {r["name"]: (r["dimensions"], r["m"]) for r in graph.read(cypher.load("show_vector_indexes"))}
+    assert indexes == {"movie_embedding": (4, 32)}
     assert len(graph.read(cypher.load("similar_by_embedding"), movieId=1000, k=5)) == 5
 
 
