@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from neo4j import ManagedTransaction
 from torch import Tensor
 
 from movierec import cypher
@@ -227,12 +228,28 @@ def read_folded_movies(graph: Graph, run_id: str) -> FoldedMovies:
 
 
 def write_folded_movies(graph: Graph, run_id: str, folded: FoldedMovies) -> int:
-    """Write the folded movies under run ``run_id`` (``cypher/write_folded_movies.cypher``): each movie whole, in
-    one transaction; returns the movies written (0 when ``run_id`` is no longer active)."""
+    """Write the folded movies under run ``run_id``, all in one transaction: each movie whole
+    (``cypher/write_folded_movies.cypher``), then the written ones into other movies' ``SIMILAR`` lists
+    (``cypher/write_folded_similar_into.cypher``, each list rewritten once); returns the movies written (0 when
+    ``run_id`` is no longer active)."""
     rows = [{"movieId": mid, "embedding": folded.embeddings[i].tolist(), "ratingBias": float(folded.rating_bias[i]),
              "ratingFactors": folded.rating_factors[i].tolist(), "known": folded.known_ratings[i],
              "rankVector": folded.rank_vectors[i].tolist(), "rankBias": float(folded.rank_bias[i]),
-             "similar": [m for m, _ in folded.similar[i]], "scores": [s for _, s in folded.similar[i]],
-             "into": [m for m, _ in folded.incoming[i]], "intoScores": [s for _, s in folded.incoming[i]]}
+             "similar": [m for m, _ in folded.similar[i]], "scores": [s for _, s in folded.similar[i]]}
             for i, mid in enumerate(folded.movie_ids)]
-    return int(graph.write(cypher.load("write_folded_movies"), runId=run_id, rows=rows)[0]["movies"])
+
+    def work(tx: ManagedTransaction) -> int:
+        written = {int(r["movieId"]) for r in tx.run(cypher.load("write_folded_movies"), runId=run_id, rows=rows)}
+        if not written:
+            return 0
+        lists: dict[int, list[tuple[int, float]]] = {}
+        for new_id, entries in zip(folded.movie_ids, folded.incoming, strict=False):
+            if new_id in written:
+                for other, score in entries:
+                    lists.setdefault(other, []).append((new_id, score))
+        into = [{"movieId": other, "newIds": [n for n, _ in pairs], "scores": [s for _, s in pairs]}
+                for other, pairs in sorted(lists.items())]
+        tx.run(cypher.load("write_folded_similar_into"), runId=run_id, movies=len(written), into=into).consume()
+        return len(written)
+
+    return graph.write_transaction(work)

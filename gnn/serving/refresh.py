@@ -119,7 +119,7 @@ class ActiveFoldIn:
         self.recommended_k = int(info.get("recommendedK") or DEFAULT_K)
         if self._fold is not None and self._fold.run.run_id == info["runId"]:
             if self._folded_version != info.get("foldedMovies", 0):  # refresh folded movies in since: score them too
-                self._load(self._fold.run, info)
+                self._add_folds(info)
             assert self._exclude is not None
             return self._fold, self._exclude
         path = Path(self.run_dir or info.get("path") or "")
@@ -147,6 +147,22 @@ class ActiveFoldIn:
                             folded.rating_bias, torch.tensor(folded.known_ratings))
                 exclude = torch.cat([exclude, torch.zeros(len(folded.movie_ids), dtype=torch.bool)])
         self._fold, self._exclude, self._folded_version = fold, exclude, info.get("foldedMovies", 0)
+
+    def _add_folds(self, info: dict[str, Any]) -> None:
+        """Add the movies folded into the loaded run since it was loaded (a full load if one went away)."""
+        assert self._fold is not None and self._exclude is not None
+        fold = self._fold
+        loaded = set(fold.movie_ids[len(fold.run.movie_ids):])
+        folded = read_folded_movies(self.graph, fold.run.run_id)
+        if not loaded <= set(folded.movie_ids):
+            self._load(fold.run, info)
+            return
+        new = torch.tensor([i for i, m in enumerate(folded.movie_ids) if m not in loaded], dtype=torch.long)
+        if len(new):
+            fold.extend([folded.movie_ids[i] for i in new.tolist()], folded.rank_vectors[new], folded.rank_bias[new],
+                        folded.rating_factors[new], folded.rating_bias[new], torch.tensor(folded.known_ratings)[new])
+            self._exclude = torch.cat([self._exclude, torch.zeros(len(new), dtype=torch.bool)])
+        self._folded_version = info.get("foldedMovies", 0)
 
     def co_ratings(self, fold: FoldIn) -> CoRatings:
         """The ratings of ``fold``'s run arranged for new movies' co-ratings: built once per run."""

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import neo4j
 from neo4j import Driver, GraphDatabase, ManagedTransaction, RoutingControl
@@ -20,6 +20,7 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 from movierec.core.errors import DatabaseNotFound, MovierecError, Neo4jAuthError, Neo4jUnavailable, UnsupportedServer
 from movierec.core.settings import Neo4jSettings
 
+T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 MIN_SERVER_MAJOR = 5
@@ -66,6 +67,12 @@ class Graph:
         def work(tx: ManagedTransaction) -> list[neo4j.Record]:
             return list(tx.run(query, _quiet(params)))
 
+        with _translated(self), self.driver.session(database=self.database) as session:
+            return session.execute_write(work)
+
+    def write_transaction(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """Run ``work`` (several queries, Python between them) in one managed write transaction, retried on transient
+        errors: ``work`` must be safe to run again."""
         with _translated(self), self.driver.session(database=self.database) as session:
             return session.execute_write(work)
 

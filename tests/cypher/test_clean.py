@@ -27,7 +27,7 @@ def test_no_query_is_deprecated_on_this_server(graph: Graph) -> None:
     with graph.driver.session(database=graph.database) as session:
         for name in LIBRARY:
             for statement in cypher.statements(name):
-                summary = session.run("EXPLAIN " + statement).consume()  # type: ignore[arg-type]
+                summary = session.run("EXPLAIN " + statement).consume()
                 planned += 1
                 deprecated += [f"{name}: {s.status_description}" for s in summary.gql_status_objects
                                if s.classification == NotificationClassification.DEPRECATION]

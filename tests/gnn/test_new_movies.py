@@ -187,6 +187,14 @@ def test_refresh_folds_a_new_cartoon_into_the_active_run(graph: Graph, neo4j_env
     assert again.exit_code == 0 and "folded in" not in again.output, again.output
     assert graph.read("MATCH (m:Movie {movieId: 424242})-[s:SIMILAR]->() RETURN count(s) AS n")[0]["n"] \
         == movie["similar"]
+    # a service that keeps the run loaded adds a movie folded since, without loading the run again
+    graph.write("CREATE (:Movie {movieId: 424243, title: 'Another Cartoon', year: 2026})")
+    graph.write(RATE, userId=2, movieId=424243, rating=4.0)
+    assert refresh_movies(graph, active, fold) == 1
+    again_fold, exclude = active.get()
+    assert again_fold is fold and fold.movie_ids[-2:] == [424242, 424243] and len(exclude) == fold.num_movies
+    assert isinstance(fold.rank_scorer, LinearScorer)
+    assert fold.rank_scorer.movie.shape[0] == fold.num_movies == len(fold.popular())
 
 
 def folded_row(movie_id: int, similar: list[tuple[int, float]], incoming: list[tuple[int, float]]) -> FoldedMovies:
@@ -226,3 +234,13 @@ def test_a_folded_movie_enters_the_similar_lists_it_beats_and_they_stay_ranked_a
     assert lists[4] == [(1, 0.4, 1), (2, 0.4, 2)]  # a tie does not enter
     assert lists[5] == [(99, 0.9, 1)]  # movie 5 had no list of this run: room
     assert [(o, s) for o, s, _ in similar_lists(graph, "old")[5]] == [(1, 0.1), (2, 0.1)]
+    # two new movies into one list in one write: ranked together, each list rewritten once
+    graph.write("CREATE (:Movie {movieId: 100}), (:Movie {movieId: 101})")
+    one = torch.zeros(2, 2)
+    pair = FoldedMovies([100, 101], one, torch.zeros(2), one, torch.zeros(2), one + 0.5, [[], []], [3, 3],
+                        [[(3, 0.95)], [(3, 0.7), (2, 0.2)]])
+    assert write_folded_movies(graph, "r", pair) == 2
+    lists = similar_lists(graph, "r")
+    assert lists[3] == [(100, 0.95, 1), (1, 0.9, 2)]
+    assert lists[2] == [(1, 0.3, 1), (101, 0.2, 2)]  # 0.2 beats 99's 0.1
+    assert graph.read("MATCH (r:ModelRun {runId: 'r'}) RETURN r.foldedMovies AS n")[0]["n"] == 3
