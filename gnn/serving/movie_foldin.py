@@ -157,20 +157,25 @@ def fold_in_ranking(scorer: LinearScorer, raters: Tensor, stars: Tensor, num_new
 
 def fold_in_ratings(scorer: LinearScorer, raters: Tensor, ratings: Tensor, num_new: int, prior: Tensor,
                     prior_bias: Tensor, bias_reg: float = BIAS_REG, factor_reg: float = FACTOR_REG,
-                    ) -> tuple[Tensor, Tensor]:
+                    scale: float | None = None) -> tuple[Tensor, Tensor]:
     """New movies' rating factors ``q`` ``[n, d]`` and biases ``b`` ``[n]``: ridge towards the content prior.
 
     For movie ``m`` rated ``r_u`` by users ``u``, ``[b_m, q_m]`` minimises ``Σ (r_u - offset - b_u - b_m -
     p_u · q_m)² + bias_reg (b_m - b₀)² + λ |q_m - q₀|²`` with ``λ = factor_reg · mean |p|²`` and ``[b₀, q₀]``
     the prior: the user fold-in's regression (:func:`movierec.gnn.models.base.fold_in_ratings`) from the movie
-    side.
+    side. ``scale`` is ``mean |p|²`` when already known (:func:`user_scale`; a 25M run's takes 40 ms).
     """
     d = scorer.user.size(1)
     x = torch.cat([torch.ones(raters.size(1), 1), scorer.user[raters[1]].float()], dim=1)  # [E, 1 + d]
     target = ratings.float() - scorer.offset - scorer.user_bias[raters[1]].float()
-    scale = float(scorer.user.float().pow(2).sum(1).mean()) if d else 1.0
+    scale = user_scale(scorer) if scale is None else scale
     reg = torch.full((d + 1,), factor_reg * scale)
     reg[0] = bias_reg
     start = torch.cat([prior_bias.float().unsqueeze(1), prior.float()], dim=1)
     solved = ridge_rows(x, target, raters[0], num_new, reg, start)
     return solved[:, 1:].contiguous(), solved[:, 0].contiguous()
+
+
+def user_scale(scorer: LinearScorer) -> float:
+    """``mean |p|²`` over the scorer's users (1 without factors): the scale of the rating fold-in's ridge."""
+    return float(scorer.user.float().pow(2).sum(1).mean()) if scorer.user.size(1) else 1.0

@@ -33,6 +33,7 @@ from movierec.gnn.serving.movie_foldin import (
     content_prior,
     fold_in_ranking,
     fold_in_ratings,
+    user_scale,
 )
 from movierec.gnn.serving.similar import SMOOTHING
 from movierec.gnn.training.run_dir import TrainedRun
@@ -100,6 +101,11 @@ class CoRatings:
         floor (Tensor | None): ``[M]`` each movie's last ``SIMILAR`` score as the run wrote them
             (:func:`similar_floor`).
         unit (Tensor): ``[M, d]`` the run's movie embeddings, unit length (the embedding's nearest movies).
+        embedding (Tensor): ``[M, d]`` the run's movie embeddings.
+        shift (Tensor | None): ``[d]`` the mean of rating factors minus embeddings when the embeddings are the rating
+            model's movie side shifted (``gcmc``'s, the default run's); ``None`` otherwise.
+        users (IdIndex): The run's userIds, sorted once.
+        rating_scale (float): ``mean |p|²`` of the rating model's users (:func:`user_scale`).
     """
 
     by_user: Tensor
@@ -107,15 +113,22 @@ class CoRatings:
     popularity: Tensor
     floor: Tensor | None
     unit: Tensor
+    embedding: Tensor
+    shift: Tensor | None
+    users: IdIndex
+    rating_scale: float
 
     @classmethod
     def of(cls, run: TrainedRun) -> CoRatings:
         edge_index, _, _ = run.split()
         order = torch.argsort(edge_index[0], stable=True)
-        _, movie_embedding = run.embeddings()
+        embedding = run.movie_embedding.float()
+        factors = run.rating_scorer.movie.float()
+        shift = (factors - embedding).mean(0) if embedding.shape[1] == factors.shape[1] else None
         return cls(edge_index[0, order], edge_index[1, order],
                    torch.bincount(edge_index[1], minlength=len(run.movie_ids)).float(), similar_floor(run),
-                   torch.nn.functional.normalize(movie_embedding, dim=1))
+                   torch.nn.functional.normalize(embedding, dim=1), embedding, shift, IdIndex(run.user_ids),
+                   user_scale(run.rating_scorer))
 
     def counts(self, users: Tensor) -> Tensor:
         """``[M]`` how many of ``users`` (distinct user indices) rated each movie."""
@@ -148,7 +161,8 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
         raise TrainError(f"run {run.run_id} ranks with {type(rank).__name__}, which cannot place a new movie; "
                          "fold-in of new movies needs a factor ranker (lightgcn, sage, the default run)")
     k = k or run.config.similar_k
-    index, known = IdIndex(run.user_ids).positions(np.array([u for m in movies for u in m.user_ids], dtype=np.int64))
+    co_ratings = co_ratings or CoRatings.of(run)
+    index, known = co_ratings.users.positions(np.array([u for m in movies for u in m.user_ids], dtype=np.int64))
     rows = torch.repeat_interleave(torch.arange(len(movies)), torch.tensor([len(m.user_ids) for m in movies]))
     keep = torch.from_numpy(known)
     raters = torch.stack([rows[keep], torch.from_numpy(index)[keep]])
@@ -159,13 +173,12 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
                                       top=RANK_PRIOR_NEIGHBOURS)
     rank_vectors, rank_bias = fold_in_ranking(rank, raters, stars, len(movies), prior, prior_bias)
     q0, b0 = content_prior(rating.movie, rating.movie_bias, neighbours, weight)
-    factors, bias = fold_in_ratings(rating, raters, stars, len(movies), q0, b0)
-    _, movie_embedding = run.embeddings()
-    if movie_embedding.shape[1] == rating.movie.shape[1]:
-        embeddings = factors - (rating.movie.float() - movie_embedding).mean(0)
+    factors, bias = fold_in_ratings(rating, raters, stars, len(movies), q0, b0, scale=co_ratings.rating_scale)
+    if co_ratings.shift is not None:
+        embeddings = factors - co_ratings.shift
     else:
-        embeddings = content_prior(movie_embedding, torch.zeros(len(movie_embedding)), neighbours, weight)[0]
-    co_ratings = co_ratings or CoRatings.of(run)
+        embedding = co_ratings.embedding
+        embeddings = content_prior(embedding, torch.zeros(len(embedding)), neighbours, weight)[0]
     floor, unit = co_ratings.floor, co_ratings.unit
     similar, incoming = [], []
     counts = torch.bincount(raters[0], minlength=len(movies))
