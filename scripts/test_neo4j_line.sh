@@ -30,8 +30,9 @@ trap cleanup EXIT
 export NEO4J_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
 echo "== neo4j $VERSION"
 movierec neo4j start --home "$LINE_HOME/neo4j" --bolt-port "$BOLT_PORT" --http-port "$HTTP_PORT"
-movierec neo4j status --home "$LINE_HOME/neo4j" | grep -q "version: $VERSION " \
-  || { echo "the server does not report version $VERSION"; exit 1; }
+STATUS=$(movierec neo4j status --home "$LINE_HOME/neo4j")
+echo "$STATUS"
+[[ "$STATUS" == *"version: $VERSION "* ]] || { echo "the server does not report version $VERSION"; exit 1; }
 export NEO4J_URI="bolt://127.0.0.1:$BOLT_PORT" NEO4J_USERNAME=neo4j NEO4J_DATABASE=neo4j
 echo "== pytest -m neo4j_line against Neo4j $VERSION"
 python -m pytest -m neo4j_line "$@"

@@ -1,0 +1,268 @@
+"""PyG's remote backend over Neo4j: a :class:`~torch_geometric.data.GraphStore` and a
+:class:`~torch_geometric.data.FeatureStore` that PyG's own loaders sample from, without ``movierec export``.
+
+Where the data lives was chosen for speed: the **topology** (which user rated which movie) is read once with the
+export's fast path (one record per user with its movieIds, ``cypher/export_topology.cypher``) and kept in memory as
+COO, from which PyG builds CSR / CSC; sampling then costs what it costs in memory. What may be large is fetched from
+Neo4j per batch and kept in a bounded cache: the movies' features (genre multi-hot, normalised year, "year unknown",
+encoded exactly as the export encodes them, ``cypher/read_movie_features.cypher``) and each edge's rating and time
+(``cypher/read_rating_values.cypher``). ``node_id`` (userId / movieId) comes from the topology read.
+
+Index ``i`` of a node type is the ``i``-th smallest id and edge ``e`` the ``e``-th rating in (user, movie) order: the
+same numbering as :func:`movierec.gnn.data.export.export_graph`, so a batch sampled here names the same nodes and
+edges as one sampled from the exported :class:`~torch_geometric.data.HeteroData`.
+
+Example:
+    >>> with connect(Neo4jSettings.resolve()) as graph:                          # doctest: +SKIP
+    ...     gs = Neo4jGraphStore(graph)
+    ...     fs = Neo4jFeatureStore(graph, gs)
+    ...     fs['movie', 'x', torch.tensor([0, 1])].shape
+    torch.Size([2, 22])
+"""
+
+from __future__ import annotations
+
+import itertools
+from array import array
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.data import FeatureStore, GraphStore, TensorAttr
+from torch_geometric.data.graph_store import EdgeAttr, EdgeLayout
+
+from movierec import cypher
+from movierec.core.db import Graph
+from movierec.core.errors import ExportError
+from movierec.gnn.data.hetero import MOVIE, RATES, REV_RATES, USER
+from movierec.gnn.data.ids import positions
+from movierec.gnn.data.where import SubgraphFilter
+
+DEFAULT_CACHE = 200_000  # rows kept per cached attribute (movie features, edge values)
+FETCH = 10_000  # ids per query when a batch misses the cache
+
+
+class Neo4jGraphStore(GraphStore):
+    """The user–movie topology of the (filtered) graph, read once from Neo4j and kept in memory.
+
+    Args:
+        graph (Graph): The database.
+        where (SubgraphFilter, optional): The subgraph, as ``movierec export`` takes it. (default: all of it)
+        fetch_size (int): Records per network fetch. (default: ``10000``)
+
+    Raises:
+        ExportError: The subgraph has no ratings.
+    """
+
+    def __init__(self, graph: Graph, where: SubgraphFilter | None = None, fetch_size: int = 10_000) -> None:
+        super().__init__()
+        self.where = where or SubgraphFilter()
+        params = self.where.params()
+        self.read_at = graph.read(cypher.load("read_server_time"))[0]["now"].iso_format()
+        users = array("q", (r[0] for r in graph.stream(cypher.load("export_users"), fetch_size=fetch_size,
+                                                       users=params["users"])))
+        movies, years = array("q"), []
+        for r in graph.stream(cypher.load("export_movie_ids"), fetch_size=fetch_size,
+                              **{k: params[k] for k in ("min_year", "max_year", "genres")}):
+            movies.append(r[0])
+            years.append(r[1])
+        src, dst = array("q"), array("q")
+        for r in graph.stream(cypher.load("export_topology"), fetch_size=fetch_size, **params):
+            dst.extend(r[1])
+            src.extend(itertools.repeat(r[0], len(r[1])))
+        if not src:
+            raise ExportError(f"the selected subgraph ({self.where.describe()}) has no ratings")
+        self.user_ids = np.sort(np.frombuffer(users, dtype=np.int64))
+        order = np.argsort(np.frombuffer(movies, dtype=np.int64), kind="stable")
+        self.movie_ids = np.frombuffer(movies, dtype=np.int64)[order]
+        known = [years[i] for i in order if years[i] is not None]
+        self.year_mean = float(np.mean(known)) if known else 0.0
+        self.year_std = float(np.std(known)) if len(known) > 1 and np.std(known) > 0 else 1.0
+        u, u_found = positions(self.user_ids, np.frombuffer(src, dtype=np.int64))
+        m, m_found = positions(self.movie_ids, np.frombuffer(dst, dtype=np.int64))
+        if not (u_found.all() and m_found.all()):
+            raise ExportError("a rating names a user or movie that is not among the exported nodes")
+        by_pair = np.lexsort((m, u))
+        self.edge_index = torch.from_numpy(np.stack([u[by_pair], m[by_pair]]))
+        size = (len(self.user_ids), len(self.movie_ids))
+        self._edges: dict[tuple[Any, EdgeLayout], tuple[Tensor, Tensor]] = {}
+        self._sizes: dict[Any, tuple[int, int] | None] = {}
+        self.put_edge_index((self.edge_index[0], self.edge_index[1]), edge_type=RATES, layout="coo", size=size)
+        self.put_edge_index((self.edge_index[1], self.edge_index[0]), edge_type=REV_RATES, layout="coo",
+                            size=size[::-1])
+
+    @property
+    def num_nodes(self) -> dict[str, int]:
+        return {USER: len(self.user_ids), MOVIE: len(self.movie_ids)}
+
+    def _put_edge_index(self, edge_index: Any, edge_attr: EdgeAttr) -> bool:
+        self._edges[(edge_attr.edge_type, edge_attr.layout)] = edge_index
+        self._sizes[edge_attr.edge_type] = edge_attr.size
+        return True
+
+    def _get_edge_index(self, edge_attr: EdgeAttr) -> Any:
+        """The edges of ``edge_attr.edge_type`` in its layout: COO as read, CSR ``(rowptr, col)`` and CSC ``(row,
+        colptr)`` built from it on first use and kept."""
+        key = (edge_attr.edge_type, edge_attr.layout)
+        if key not in self._edges and (edge_attr.edge_type, EdgeLayout.COO) in self._edges:
+            row, col = self._edges[(edge_attr.edge_type, EdgeLayout.COO)]
+            size = self._sizes[edge_attr.edge_type] or (int(row.max()) + 1, int(col.max()) + 1)
+            if edge_attr.layout == EdgeLayout.CSR:
+                order = torch.argsort(row, stable=True)
+                self._edges[key] = (_pointers(row[order], size[0]), col[order])
+            elif edge_attr.layout == EdgeLayout.CSC:
+                order = torch.argsort(col, stable=True)
+                self._edges[key] = (row[order], _pointers(col[order], size[1]))
+        return self._edges.get(key)
+
+    def _remove_edge_index(self, edge_attr: EdgeAttr) -> bool:
+        return self._edges.pop((edge_attr.edge_type, edge_attr.layout), None) is not None
+
+    def get_all_edge_attrs(self) -> list[EdgeAttr]:
+        return [EdgeAttr(edge_type, layout, size=self._sizes[edge_type]) for edge_type, layout in self._edges
+                if layout == EdgeLayout.COO]
+
+
+def _pointers(sorted_index: Tensor, count: int) -> Tensor:
+    """``[count + 1]`` compressed pointers of a sorted index."""
+    return torch.cat([torch.zeros(1, dtype=torch.long), torch.bincount(sorted_index, minlength=count).cumsum(0)])
+
+
+class _Cache:
+    """A bounded LRU cache of rows by key."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.rows: OrderedDict[int, Any] = OrderedDict()
+        self.hits = self.misses = 0
+
+    def get_many(self, keys: list[int]) -> tuple[dict[int, Any], list[int]]:
+        found, missing = {}, []
+        for key in keys:
+            row = self.rows.get(key)
+            if row is None:
+                missing.append(key)
+            else:
+                self.rows.move_to_end(key)
+                found[key] = row
+        self.hits += len(found)
+        self.misses += len(missing)
+        return found, missing
+
+    def put(self, key: int, row: Any) -> None:
+        self.rows[key] = row
+        self.rows.move_to_end(key)
+        while len(self.rows) > self.capacity:
+            self.rows.popitem(last=False)
+
+
+class Neo4jFeatureStore(FeatureStore):
+    """Node and edge attributes fetched from Neo4j by index, with a bounded cache.
+
+    Attributes served (``fs[group, name, index]``, ``index`` a tensor of indices or ``None`` for all):
+
+    - ``('user', 'node_id')``, ``('movie', 'node_id')``: userId / movieId (from the topology);
+    - ``('movie', 'x')``: the export's movie features, fetched from Neo4j;
+    - ``(('user', 'rates', 'movie'), 'edge_label')`` and ``'time'``: each edge's rating and epoch seconds, fetched
+      from Neo4j (PyG's loaders give a batch's edge ids as ``e_id``; the loaders fetch node attributes only).
+
+    User demographics (``('user', 'x')`` of ml-100k / ml-1m) are not served: the ``movierec`` models learn users
+    from ids.
+
+    Args:
+        graph (Graph): The database.
+        graph_store (Neo4jGraphStore): The topology (ids, edge numbering, year statistics).
+        cache_size (int): Rows kept per cached attribute. (default: ``200000``)
+    """
+
+    def __init__(self, graph: Graph, graph_store: Neo4jGraphStore, cache_size: int = DEFAULT_CACHE) -> None:
+        super().__init__()
+        self.graph = graph
+        self.gs = graph_store
+        self.genres = [r["name"] for r in graph.read(cypher.load("export_genres"))]
+        self._column = {g: i for i, g in enumerate(self.genres)}
+        self.movie_cache = _Cache(cache_size)
+        self.edge_cache = _Cache(cache_size)
+
+    # what PyG asks ------------------------------------------------------------------------------------------------
+
+    def get_all_tensor_attrs(self) -> list[TensorAttr]:
+        return [TensorAttr(USER, "node_id"), TensorAttr(MOVIE, "node_id"), TensorAttr(MOVIE, "x")]
+
+    def _get_tensor_size(self, attr: TensorAttr) -> tuple[int, ...] | None:
+        if attr.group_name == RATES and attr.attr_name in ("edge_label", "time"):
+            return (self.gs.edge_index.size(1),)
+        count = self.gs.num_nodes.get(attr.group_name) if isinstance(attr.group_name, str) else None
+        if count is None:
+            return None
+        return (count, len(self.genres) + 2) if attr.attr_name == "x" else (count,)
+
+    def _get_tensor(self, attr: TensorAttr) -> Tensor | None:
+        group, name = attr.group_name, attr.attr_name
+        index = attr.index if attr.is_set("index") and attr.index is not None else None
+        if group == RATES and name in ("edge_label", "time"):
+            edges = torch.arange(self.gs.edge_index.size(1)) if index is None else torch.as_tensor(index).long()
+            values = self.edge_values(edges)
+            return values[0] if name == "edge_label" else values[1]
+        if group not in (USER, MOVIE):
+            return None
+        ids = torch.from_numpy(self.gs.user_ids if group == USER else self.gs.movie_ids)
+        rows = torch.arange(len(ids)) if index is None else torch.as_tensor(index).long()
+        if name == "node_id":
+            return ids[rows]
+        if group == MOVIE and name == "x":
+            return self.movie_features(ids[rows].tolist())
+        return None
+
+    def _put_tensor(self, tensor: Any, attr: TensorAttr) -> bool:
+        raise NotImplementedError("the Neo4j feature store reads the graph; write to Neo4j with movierec commands")
+
+    def _remove_tensor(self, attr: TensorAttr) -> bool:
+        raise NotImplementedError("the Neo4j feature store reads the graph; it removes nothing")
+
+    # what it fetches ----------------------------------------------------------------------------------------------
+
+    def movie_features(self, movie_ids: list[int]) -> Tensor:
+        """``[n, genres + 2]`` the export's features of these movies (cached; misses fetched in one query per
+        :data:`FETCH`)."""
+        found, missing = self.movie_cache.get_many(movie_ids)
+        for start in range(0, len(missing), FETCH):
+            chunk = missing[start:start + FETCH]
+            for r in self.graph.read(cypher.load("read_movie_features"), movieIds=chunk):
+                row = self._encode(r["year"], r["genres"])
+                self.movie_cache.put(int(r["movieId"]), row)
+                found[int(r["movieId"])] = row
+        width = len(self.genres) + 2
+        return torch.stack([found.get(m, torch.zeros(width)) for m in movie_ids]) if movie_ids \
+            else torch.zeros(0, width)
+
+    def edge_values(self, edges: Tensor) -> tuple[Tensor, Tensor]:
+        """``[n]`` ratings (float32) and times (epoch seconds, int64) of these edge ids (cached)."""
+        keys = edges.tolist()
+        found, missing = self.edge_cache.get_many(keys)
+        for start in range(0, len(missing), FETCH):
+            chunk = missing[start:start + FETCH]
+            pairs = self.gs.edge_index[:, chunk]
+            users = self.gs.user_ids[pairs[0].numpy()].tolist()
+            movies = self.gs.movie_ids[pairs[1].numpy()].tolist()
+            record = self.graph.read(cypher.load("read_rating_values"), userIds=users, movieIds=movies)[0]
+            for i, rating, stamp in zip(record["rows"], record["ratings"], record["times"], strict=True):
+                value = (float(rating), int(stamp))
+                self.edge_cache.put(chunk[i], value)
+                found[chunk[i]] = value
+        rows = [found.get(e, (float("nan"), 0)) for e in keys]  # a rating deleted since the topology read: NaN
+        return (torch.tensor([r[0] for r in rows], dtype=torch.float32),
+                torch.tensor([r[1] for r in rows], dtype=torch.int64))
+
+    def _encode(self, year: int | None, genres: list[str]) -> Tensor:
+        row = torch.zeros(len(self.genres) + 2)
+        for g in genres:
+            if g in self._column:
+                row[self._column[g]] = 1.0
+        if year is None:
+            row[-1] = 1.0
+        else:
+            row[-2] = (year - self.gs.year_mean) / self.gs.year_std
+        return row

@@ -1,0 +1,137 @@
+"""PyG's own loaders over the Neo4j remote backend (``gnn/data/remote/``), on a real Neo4j: the stores number nodes and
+edges as the export does, every sampled message edge is a real RATED, and the same seed gives the same batches from
+Neo4j as from the exported HeteroData."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from torch_geometric.data import HeteroData
+from torch_geometric.loader import LinkLoader, NodeLoader
+
+from movierec.core.db import Graph
+from movierec.gnn.data.export import export_graph
+from movierec.gnn.data.hetero import MOVIE, RATES, REV_RATES, USER
+from movierec.gnn.data.remote import Neo4jFeatureStore, Neo4jGraphStore, Neo4jNeighborSampler
+from movierec.ingest.load import ingest_release
+from tests.fixtures import two_communities
+
+pytestmark = pytest.mark.neo4j
+
+
+@pytest.fixture()
+def stores(graph: Graph, tmp_path: Path) -> tuple[Neo4jFeatureStore, Neo4jGraphStore, HeteroData]:
+    ingest_release(graph, two_communities(tmp_path / "release"), dataset="ml-latest-small")
+    gs = Neo4jGraphStore(graph)
+    data, _ = export_graph(graph)
+    return Neo4jFeatureStore(graph, gs, cache_size=8), gs, data
+
+
+def test_the_stores_number_nodes_and_edges_as_the_export_and_fetch_its_features(
+    stores: tuple[Neo4jFeatureStore, Neo4jGraphStore, HeteroData],
+) -> None:
+    fs, gs, data = stores
+    for edge_type in (RATES, REV_RATES):
+        row, col = gs.get_edge_index(edge_type=edge_type, layout="coo")
+        assert torch.equal(torch.stack([row, col]), data[edge_type].edge_index)
+    rowptr, col = gs.get_edge_index(edge_type=RATES, layout="csr")
+    assert rowptr.numel() == data[USER].num_nodes + 1 and torch.equal(col, data[RATES].edge_index[1])
+    row, colptr = gs.get_edge_index(edge_type=RATES, layout="csc")
+    assert colptr.numel() == data[MOVIE].num_nodes + 1 and int(colptr[-1]) == data[RATES].edge_index.size(1)
+    assert torch.equal(fs["user", "node_id", None], data[USER].node_id)
+    assert torch.equal(fs["movie", "node_id", torch.tensor([3, 0])], data[MOVIE].node_id[[3, 0]])
+    every = torch.arange(data[MOVIE].num_nodes)
+    assert torch.allclose(fs["movie", "x", every], data[MOVIE].x, atol=1e-5)
+    assert torch.allclose(fs["movie", "x", every], data[MOVIE].x, atol=1e-5)  # again, through the cache (8 rows)
+    assert fs.movie_cache.hits > 0 and len(fs.movie_cache.rows) == 8
+    edges = torch.tensor([5, 0, 17])
+    assert torch.equal(fs[RATES, "edge_label", edges], data[RATES].edge_label[edges])
+    assert torch.equal(fs[RATES, "time", edges], data[RATES].time[edges])
+    assert fs.get_tensor_size(MOVIE, "x") == tuple(data[MOVIE].x.shape)
+
+
+def test_pyg_loaders_sample_real_ratings_from_neo4j(
+    graph: Graph, stores: tuple[Neo4jFeatureStore, Neo4jGraphStore, HeteroData],
+) -> None:
+    fs, gs, data = stores
+    sampler = Neo4jNeighborSampler(gs, num_neighbors=[2, 2])
+    sampled: set[tuple[int, int]] = set()
+    nodes = NodeLoader((fs, gs), node_sampler=sampler, input_nodes=USER, batch_size=4)
+    for batch in nodes:
+        assert batch[USER].batch_size <= 4 and batch[MOVIE].x.size(1) == data[MOVIE].x.size(1)
+        for edge_type in (RATES, REV_RATES):
+            src_t, dst_t = edge_type[0], edge_type[-1]
+            local = batch[edge_type].edge_index
+            pairs = torch.stack([batch[src_t].n_id[local[0]], batch[dst_t].n_id[local[1]]])
+            ids = torch.stack([batch[src_t].node_id[local[0]], batch[dst_t].node_id[local[1]]])
+            # each message edge is the store's edge e_id, between the nodes it names
+            coo = torch.stack(gs.get_edge_index(edge_type=edge_type, layout="coo"))
+            assert torch.equal(pairs, coo[:, batch[edge_type].e_id])
+            user_ids, movie_ids = (ids[0], ids[1]) if edge_type == RATES else (ids[1], ids[0])
+            sampled |= set(zip(user_ids.tolist(), movie_ids.tolist(), strict=True))
+        # at most 2 sampled incoming edges per node and hop: a seed user has at most 2 movies in hop 1
+        seeds = batch[USER].n_id[: batch[USER].batch_size]
+        assert seeds.numel() == batch[USER].input_id.numel()
+    real = graph.read("UNWIND $pairs AS p MATCH (:User {userId: p[0]})-[r:RATED]->(:Movie {movieId: p[1]}) "
+                      "RETURN count(r) AS n", pairs=[list(p) for p in sampled])[0]["n"]
+    assert sampled and real == len(sampled)  # every sampled message edge is a real RATED
+    links = LinkLoader((fs, gs), link_sampler=sampler, edge_label_index=(RATES, data[RATES].edge_index),
+                       neg_sampling="binary", batch_size=8, shuffle=True)
+    for batch in links:
+        label = batch[RATES].edge_label
+        assert label.numel() == 2 * batch[RATES].input_id.numel() and set(label.tolist()) <= {0.0, 1.0}
+        index = batch[RATES].edge_label_index
+        assert int(index[0].max()) < batch[USER].n_id.numel() and int(index[1].max()) < batch[MOVIE].n_id.numel()
+
+
+def test_the_same_seed_gives_the_same_batches_from_neo4j_as_from_the_export(
+    stores: tuple[Neo4jFeatureStore, Neo4jGraphStore, HeteroData],
+) -> None:
+    fs, gs, data = stores
+    del data[MOVIE].title  # a list, which PyG's loaders cannot slice per batch (the export keeps it for pictures)
+    train = torch.rand(data[RATES].edge_index.size(1), generator=torch.Generator().manual_seed(0)) < 0.8
+    remote = Neo4jNeighborSampler(gs, [3, 2], message_edges={RATES: train, REV_RATES: train})
+    memory = Neo4jNeighborSampler(data, [3, 2], message_edges={RATES: train, REV_RATES: train})
+
+    def batches(source: object, sampler: Neo4jNeighborSampler) -> list[HeteroData]:
+        torch.manual_seed(7)
+        loader = LinkLoader(source, link_sampler=sampler, edge_label_index=(RATES, data[RATES].edge_index[:, ~train]),
+                            neg_sampling="binary", batch_size=5, shuffle=True)
+        return list(loader)
+
+    from_neo4j, from_memory = batches((fs, gs), remote), batches(data, memory)
+    assert len(from_neo4j) == len(from_memory) > 1
+    assert sum(b[RATES].e_id.numel() for b in from_neo4j) > 10  # batches with messages, not empty ones
+    for a, b in zip(from_neo4j, from_memory, strict=True):
+        for node_type in (USER, MOVIE):
+            assert torch.equal(a[node_type].n_id, b[node_type].n_id)
+            assert torch.equal(a[node_type].node_id, b[node_type].node_id)
+        assert torch.allclose(a[MOVIE].x, b[MOVIE].x, atol=1e-5)
+        for edge_type in (RATES, REV_RATES):
+            assert torch.equal(a[edge_type].edge_index, b[edge_type].edge_index)
+            assert torch.equal(a[edge_type].e_id, b[edge_type].e_id)
+            assert bool(train[a[edge_type].e_id].all())  # held-out ratings never carry messages
+        assert torch.equal(a[RATES].edge_label_index, b[RATES].edge_label_index)
+        assert torch.equal(a[RATES].edge_label, b[RATES].edge_label)
+
+
+def test_each_node_draws_up_to_k_distinct_edges_uniformly() -> None:
+    from movierec.gnn.data.remote.sampler import _draw
+
+    colptr = torch.tensor([0, 5, 6, 6, 9])  # degrees 5, 1, 0, 3
+    dst = torch.tensor([0, 1, 2, 3])
+    torch.manual_seed(0)
+    seen = torch.zeros(9)
+    for _ in range(2000):
+        position, of = _draw(colptr, dst, 2)
+        assert of.tolist() == [0, 0, 1, 3, 3]  # min(degree, k) each, node by node
+        for node in (0, 3):
+            mine = position[of == node]
+            assert mine.unique().numel() == 2 and torch.equal(mine, mine.sort().values)
+            assert bool(((mine >= colptr[node]) & (mine < colptr[node + 1])).all())
+        assert position[of == 1].tolist() == [5]
+        seen[position] += 1
+    assert torch.allclose(seen[:5] / 2000, torch.full((5,), 2 / 5), atol=0.05)  # uniform without replacement
+    assert torch.allclose(seen[6:] / 2000, torch.full((3,), 2 / 3), atol=0.05)
