@@ -45,7 +45,7 @@ def test_the_stores_number_nodes_and_edges_as_the_export_and_fetch_its_features(
     every = torch.arange(data[MOVIE].num_nodes)
     assert torch.allclose(fs["movie", "x", every], data[MOVIE].x, atol=1e-5)
     assert torch.allclose(fs["movie", "x", every], data[MOVIE].x, atol=1e-5)  # again, through the cache (8 rows)
-    assert fs.movie_cache.hits > 0 and len(fs.movie_cache.rows) == 8
+    assert fs.movie_cache.hits > 0 and len(fs.movie_cache) == 8
     edges = torch.tensor([5, 0, 17])
     assert torch.equal(fs[RATES, "edge_label", edges], data[RATES].edge_label[edges])
     assert torch.equal(fs[RATES, "time", edges], data[RATES].time[edges])

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import itertools
 from array import array
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -130,32 +129,47 @@ def _pointers(sorted_index: Tensor, count: int) -> Tensor:
     return torch.cat([torch.zeros(1, dtype=torch.long), torch.bincount(sorted_index, minlength=count).cumsum(0)])
 
 
-class _Cache:
-    """A bounded LRU cache of rows by key."""
+class _RingCache:
+    """A bounded cache of rows by integer key (node or edge index), vectorised: a batch's hits and misses are found
+    with one index operation. Rows go into a ring of ``capacity`` slots; when it is full the oldest rows make room.
 
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self.rows: OrderedDict[int, Any] = OrderedDict()
+    Args:
+        keys (int): Keys are ``0 .. keys - 1``.
+        capacity (int): Rows kept.
+        columns (list[tuple[int, torch.dtype]]): Width and dtype of each cached value.
+    """
+
+    def __init__(self, keys: int, capacity: int, columns: list[tuple[int, torch.dtype]]) -> None:
+        self.capacity = max(1, capacity)
+        self.slot = torch.full((keys,), -1, dtype=torch.long)
+        self.owner = torch.full((self.capacity,), -1, dtype=torch.long)
+        self.values = [torch.zeros(self.capacity, width, dtype=dtype) for width, dtype in columns]
+        self.next = 0
         self.hits = self.misses = 0
 
-    def get_many(self, keys: list[int]) -> tuple[dict[int, Any], list[int]]:
-        found, missing = {}, []
-        for key in keys:
-            row = self.rows.get(key)
-            if row is None:
-                missing.append(key)
-            else:
-                self.rows.move_to_end(key)
-                found[key] = row
-        self.hits += len(found)
-        self.misses += len(missing)
-        return found, missing
+    def __len__(self) -> int:
+        return int((self.owner >= 0).sum())
 
-    def put(self, key: int, row: Any) -> None:
-        self.rows[key] = row
-        self.rows.move_to_end(key)
-        while len(self.rows) > self.capacity:
-            self.rows.popitem(last=False)
+    def get(self, keys: Tensor) -> tuple[list[Tensor], Tensor]:
+        """The cached rows of ``keys`` (zeros where missing) and the ``[n]`` mask of the missing ones."""
+        slot = self.slot[keys]
+        missing = slot < 0
+        self.misses += int(missing.sum())
+        self.hits += int(keys.numel()) - int(missing.sum())
+        return [v[slot.clamp(min=0)] for v in self.values], missing
+
+    def put(self, keys: Tensor, rows: list[Tensor]) -> None:
+        """Cache ``rows`` of distinct ``keys`` (the last ``capacity`` of them when there are more)."""
+        if keys.numel() > self.capacity:
+            keys, rows = keys[-self.capacity:], [r[-self.capacity:] for r in rows]
+        position = (self.next + torch.arange(keys.numel())) % self.capacity
+        evicted = self.owner[position]
+        self.slot[evicted[evicted >= 0]] = -1
+        self.owner[position] = keys
+        self.slot[keys] = position
+        for value, row in zip(self.values, rows, strict=True):
+            value[position] = row.to(value.dtype).view(len(keys), -1)
+        self.next = int((self.next + keys.numel()) % self.capacity)
 
 
 class Neo4jFeatureStore(FeatureStore):
@@ -183,8 +197,9 @@ class Neo4jFeatureStore(FeatureStore):
         self.gs = graph_store
         self.genres = [r["name"] for r in graph.read(cypher.load("export_genres"))]
         self._column = {g: i for i, g in enumerate(self.genres)}
-        self.movie_cache = _Cache(cache_size)
-        self.edge_cache = _Cache(cache_size)
+        width = len(self.genres) + 2
+        self.movie_cache = _RingCache(len(graph_store.movie_ids), cache_size, [(width, torch.float32)])
+        self.edge_cache = _RingCache(graph_store.edge_index.size(1), cache_size, [(1, torch.float32), (1, torch.int64)])
 
     # what PyG asks ------------------------------------------------------------------------------------------------
 
@@ -213,7 +228,7 @@ class Neo4jFeatureStore(FeatureStore):
         if name == "node_id":
             return ids[rows]
         if group == MOVIE and name == "x":
-            return self.movie_features(ids[rows].tolist())
+            return self.movie_features(rows)
         return None
 
     def _put_tensor(self, tensor: Any, attr: TensorAttr) -> bool:
@@ -224,37 +239,44 @@ class Neo4jFeatureStore(FeatureStore):
 
     # what it fetches ----------------------------------------------------------------------------------------------
 
-    def movie_features(self, movie_ids: list[int]) -> Tensor:
-        """``[n, genres + 2]`` the export's features of these movies (cached; misses fetched in one query per
-        :data:`FETCH`)."""
-        found, missing = self.movie_cache.get_many(movie_ids)
-        for start in range(0, len(missing), FETCH):
-            chunk = missing[start:start + FETCH]
-            for r in self.graph.read(cypher.load("read_movie_features"), movieIds=chunk):
-                row = self._encode(r["year"], r["genres"])
-                self.movie_cache.put(int(r["movieId"]), row)
-                found[int(r["movieId"])] = row
-        width = len(self.genres) + 2
-        return torch.stack([found.get(m, torch.zeros(width)) for m in movie_ids]) if movie_ids \
-            else torch.zeros(0, width)
+    def movie_features(self, rows: Tensor) -> Tensor:
+        """``[n, genres + 2]`` the export's features of the movies at these indices: from the cache, the misses
+        fetched from Neo4j (one query per :data:`FETCH`) and cached."""
+        (x,), missing = self.movie_cache.get(rows)
+        if bool(missing.any()):
+            fetch = rows[missing].unique()
+            fetched = torch.zeros(fetch.numel(), x.size(1))
+            at = {int(m): i for i, m in enumerate(self.gs.movie_ids[fetch.numpy()].tolist())}
+            ids = list(at)
+            for start in range(0, len(ids), FETCH):
+                for r in self.graph.read(cypher.load("read_movie_features"), movieIds=ids[start:start + FETCH]):
+                    fetched[at[int(r["movieId"])]] = self._encode(r["year"], r["genres"])
+            self.movie_cache.put(fetch, [fetched])
+            x[missing] = fetched[torch.searchsorted(fetch, rows[missing])]
+        return x
 
     def edge_values(self, edges: Tensor) -> tuple[Tensor, Tensor]:
-        """``[n]`` ratings (float32) and times (epoch seconds, int64) of these edge ids (cached)."""
-        keys = edges.tolist()
-        found, missing = self.edge_cache.get_many(keys)
-        for start in range(0, len(missing), FETCH):
-            chunk = missing[start:start + FETCH]
-            pairs = self.gs.edge_index[:, chunk]
-            users = self.gs.user_ids[pairs[0].numpy()].tolist()
-            movies = self.gs.movie_ids[pairs[1].numpy()].tolist()
-            record = self.graph.read(cypher.load("read_rating_values"), userIds=users, movieIds=movies)[0]
-            for i, rating, stamp in zip(record["rows"], record["ratings"], record["times"], strict=True):
-                value = (float(rating), int(stamp))
-                self.edge_cache.put(chunk[i], value)
-                found[chunk[i]] = value
-        rows = [found.get(e, (float("nan"), 0)) for e in keys]  # a rating deleted since the topology read: NaN
-        return (torch.tensor([r[0] for r in rows], dtype=torch.float32),
-                torch.tensor([r[1] for r in rows], dtype=torch.int64))
+        """``[n]`` ratings (float32) and times (epoch seconds, int64) of these edge ids: from the cache, the misses
+        fetched from Neo4j (``cypher/read_rating_values.cypher``, one record of lists per :data:`FETCH`) and
+        cached. A rating deleted since the topology was read comes back NaN."""
+        (rating, stamp), missing = self.edge_cache.get(edges)
+        rating, stamp = rating.view(-1), stamp.view(-1)
+        if bool(missing.any()):
+            fetch = edges[missing].unique()
+            got_rating = torch.full((fetch.numel(),), float("nan"))
+            got_time = torch.zeros(fetch.numel(), dtype=torch.long)
+            for start in range(0, fetch.numel(), FETCH):
+                chunk = fetch[start:start + FETCH]
+                pairs = self.gs.edge_index[:, chunk].numpy()
+                record = self.graph.read(cypher.load("read_rating_values"), userIds=self.gs.user_ids[pairs[0]].tolist(),
+                                         movieIds=self.gs.movie_ids[pairs[1]].tolist())[0]
+                where = torch.tensor(record["rows"], dtype=torch.long) + start
+                got_rating[where] = torch.tensor(record["ratings"], dtype=torch.float32)
+                got_time[where] = torch.tensor(record["times"], dtype=torch.long)
+            self.edge_cache.put(fetch, [got_rating, got_time])
+            at = torch.searchsorted(fetch, edges[missing])
+            rating[missing], stamp[missing] = got_rating[at], got_time[at]
+        return rating, stamp
 
     def _encode(self, year: int | None, genres: list[str]) -> Tensor:
         row = torch.zeros(len(self.genres) + 2)
