@@ -46,9 +46,16 @@ def test_the_stores_number_nodes_and_edges_as_the_export_and_fetch_its_features(
     assert torch.allclose(fs["movie", "x", every], data[MOVIE].x, atol=1e-5)
     assert torch.allclose(fs["movie", "x", every], data[MOVIE].x, atol=1e-5)  # again, through the cache (8 rows)
     assert fs.movie_cache.hits > 0 and len(fs.movie_cache) == 8
-    edges = torch.tensor([5, 0, 17])
+    edges = torch.tensor([5, 0, 17, 5])
     assert torch.equal(fs[RATES, "edge_label", edges], data[RATES].edge_label[edges])
     assert torch.equal(fs[RATES, "time", edges], data[RATES].time[edges])
+    # ratings fetched per batch from Neo4j instead of read with the topology: the same values, through the cache
+    remote = Neo4jFeatureStore(fs.graph, Neo4jGraphStore(fs.graph, ratings="remote"), cache_size=3)
+    assert remote.gs.edge_label is None and torch.equal(remote.gs.edge_index, gs.edge_index)
+    for _ in range(2):
+        assert torch.equal(remote[RATES, "edge_label", edges], data[RATES].edge_label[edges])
+        assert torch.equal(remote[RATES, "time", edges], data[RATES].time[edges])
+    assert remote.edge_cache.hits > 0 and len(remote.edge_cache) == 3
     assert fs.get_tensor_size(MOVIE, "x") == tuple(data[MOVIE].x.shape)
 
 

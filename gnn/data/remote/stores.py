@@ -1,12 +1,15 @@
 """PyG's remote backend over Neo4j: a :class:`~torch_geometric.data.GraphStore` and a
 :class:`~torch_geometric.data.FeatureStore` that PyG's own loaders sample from, without ``movierec export``.
 
-Where the data lives was chosen for speed: the **topology** (which user rated which movie) is read once with the
-export's fast path (one record per user with its movieIds, ``cypher/export_topology.cypher``) and kept in memory as
-COO, from which PyG builds CSR / CSC; sampling then costs what it costs in memory. What may be large is fetched from
-Neo4j per batch and kept in a bounded cache: the movies' features (genre multi-hot, normalised year, "year unknown",
-encoded exactly as the export encodes them, ``cypher/read_movie_features.cypher``) and each edge's rating and time
-(``cypher/read_rating_values.cypher``). ``node_id`` (userId / movieId) comes from the topology read.
+Where the data lives was decided by measurement (``python -m bench.remote_loader``, README "PyG remote backend"):
+the **topology** (which user rated which movie) is read once with the export's fast path (one record per user with
+lists, ``cypher/export_ratings.cypher``) and kept in memory, from which PyG builds CSR / CSC, so sampling costs what
+it costs in memory; by default each edge's **rating and time** come in the same records (``ratings="local"``): fetched
+per batch from Neo4j instead (``ratings="remote"``, ``cypher/read_rating_values.cypher`` through a bounded cache) a
+1M-rating graph's batch took 794.5 ms against 10.4 ms in memory, the server's per-pair lookups of some 40,000 message
+edges a batch. The **movie features** (genre multi-hot, normalised year, "year unknown", encoded exactly as the
+export encodes them, ``cypher/read_movie_features.cypher``) are fetched per batch and kept in a bounded cache.
+``node_id`` (userId / movieId) comes from the topology read.
 
 Index ``i`` of a node type is the ``i``-th smallest id and edge ``e`` the ``e``-th rating in (user, movie) order: the
 same numbering as :func:`movierec.gnn.data.export.export_graph`, so a batch sampled here names the same nodes and
@@ -50,12 +53,18 @@ class Neo4jGraphStore(GraphStore):
         graph (Graph): The database.
         where (SubgraphFilter, optional): The subgraph, as ``movierec export`` takes it. (default: all of it)
         fetch_size (int): Records per network fetch. (default: ``10000``)
+        ratings (str): ``"local"``: each edge's rating and time read with the topology and served from memory;
+            ``"remote"``: topology only, ratings fetched from Neo4j per batch. (default: ``"local"``)
 
     Raises:
         ExportError: The subgraph has no ratings.
+        ValueError: ``ratings`` is neither.
     """
 
-    def __init__(self, graph: Graph, where: SubgraphFilter | None = None, fetch_size: int = 10_000) -> None:
+    def __init__(self, graph: Graph, where: SubgraphFilter | None = None, fetch_size: int = 10_000,
+                 ratings: str = "local") -> None:
+        if ratings not in ("local", "remote"):
+            raise ValueError(f"ratings must be 'local' or 'remote', got {ratings!r}")
         super().__init__()
         self.where = where or SubgraphFilter()
         params = self.where.params()
@@ -67,10 +76,14 @@ class Neo4jGraphStore(GraphStore):
                               **{k: params[k] for k in ("min_year", "max_year", "genres")}):
             movies.append(r[0])
             years.append(r[1])
-        src, dst = array("q"), array("q")
-        for r in graph.stream(cypher.load("export_topology"), fetch_size=fetch_size, **params):
+        src, dst, stars, stamps = array("q"), array("q"), array("d"), array("q")
+        query = "export_ratings" if ratings == "local" else "export_topology"
+        for r in graph.stream(cypher.load(query), fetch_size=fetch_size, **params):
             dst.extend(r[1])
             src.extend(itertools.repeat(r[0], len(r[1])))
+            if ratings == "local":
+                stars.extend(r[2])
+                stamps.extend(r[3])
         if not src:
             raise ExportError(f"the selected subgraph ({self.where.describe()}) has no ratings")
         self.user_ids = np.sort(np.frombuffer(users, dtype=np.int64))
@@ -85,6 +98,13 @@ class Neo4jGraphStore(GraphStore):
             raise ExportError("a rating names a user or movie that is not among the exported nodes")
         by_pair = np.lexsort((m, u))
         self.edge_index = torch.from_numpy(np.stack([u[by_pair], m[by_pair]]))
+        # each edge's rating and time, in memory when read with the topology (ratings="local"), else None: the
+        # feature store then fetches them from Neo4j per batch
+        self.edge_label: Tensor | None = None
+        self.time: Tensor | None = None
+        if ratings == "local":
+            self.edge_label = torch.from_numpy(np.frombuffer(stars, dtype=np.float64)[by_pair].astype(np.float32))
+            self.time = torch.from_numpy(np.frombuffer(stamps, dtype=np.int64)[by_pair].copy())
         size = (len(self.user_ids), len(self.movie_ids))
         self._edges: dict[tuple[Any, EdgeLayout], tuple[Tensor, Tensor]] = {}
         self._sizes: dict[Any, tuple[int, int] | None] = {}
@@ -259,6 +279,8 @@ class Neo4jFeatureStore(FeatureStore):
         """``[n]`` ratings (float32) and times (epoch seconds, int64) of these edge ids: from the cache, the misses
         fetched from Neo4j (``cypher/read_rating_values.cypher``, one record of lists per :data:`FETCH`) and
         cached. A rating deleted since the topology was read comes back NaN."""
+        if self.gs.edge_label is not None and self.gs.time is not None:  # read with the topology
+            return self.gs.edge_label[edges], self.gs.time[edges]
         (rating, stamp), missing = self.edge_cache.get(edges)
         rating, stamp = rating.view(-1), stamp.view(-1)
         if bool(missing.any()):
