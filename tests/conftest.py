@@ -32,7 +32,7 @@ NEO4J_IMAGE = "neo4j:5.26-community"
 # Neo4j, writeback, the Cypher library, refresh with new movies, and the local server itself
 LINE_SUBSET = ("tests/ingest/test_load.py", "tests/ingest/test_rate.py", "tests/gnn/test_train.py",
                "tests/gnn/test_writeback.py", "tests/cypher/", "tests/gnn/test_refresh.py",
-               "tests/gnn/test_new_movies.py", "tests/movierec/test_local_neo4j.py")
+               "tests/gnn/test_new_movies.py", "tests/movierec/test_local_neo4j.py", "tests/gnn/test_remote.py")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

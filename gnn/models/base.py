@@ -120,6 +120,9 @@ class Model(ABC):
     fold_in_prior: ClassVar[float] = FOLD_IN_PRIOR
     """The weight of fold-in's popularity prior for a user without ratings (chosen on validation users,
     ``python -m bench.foldin --model NAME``)."""
+    loaders: ClassVar[tuple[str, ...]] = ("memory",)
+    """Where training batches may come from (``train --loader``): ``"memory"``, the exported graph; ``"neo4j"``,
+    PyG's loaders over the Neo4j remote stores (:mod:`movierec.gnn.data.remote`)."""
 
     def __init__(self, config: TrainConfig) -> None:
         self.config = config

@@ -15,7 +15,8 @@ from torch import Tensor, nn
 from torch_geometric.data import HeteroData
 from torch_geometric.nn import SAGEConv, to_hetero
 
-from movierec.gnn.data.hetero import MOVIE, USER, rating_levels, typed_edge_index
+from movierec.core.errors import TrainError
+from movierec.gnn.data.hetero import MOVIE, RATES, REV_RATES, USER, rating_levels, typed_edge_index
 from movierec.gnn.data.split import EdgeSplit
 from movierec.gnn.evaluation.metrics import rating_metrics
 from movierec.gnn.models.base import EpochCallback, Model, SavedRun, TrainResult, edges_of
@@ -142,6 +143,7 @@ class Sage(Model):
 
     name: ClassVar[str] = "sage"
     summary: ClassVar[str] = "GraphSAGE rating regression"
+    loaders: ClassVar[tuple[str, ...]] = ("memory", "neo4j")
 
     @classmethod
     def epochs_in_total(cls, config: TrainConfig) -> int:
@@ -202,8 +204,10 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
                            movie_x.size(1) if movie_x is not None else 0, levels, mean,
                            hidden=config.hidden, layers=config.layers, dropout=config.dropout).to(device)
         optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-        sampler = None
-        if config.minibatch:
+        sampler: Any = None
+        if config.minibatch and config.loader == "neo4j":
+            sampler = _remote_loader(data, split, config)
+        elif config.minibatch:
             from movierec.gnn.data.sampler import NeighborSampler
 
             sampler = NeighborSampler(train_ei, train_r, num_users, num_movies, config.num_neighbors, levels)
@@ -225,6 +229,8 @@ def train_sage(data: HeteroData, split: EdgeSplit, config: TrainConfig, device: 
                 loss.backward()
                 optimizer.step()
                 epoch_loss = loss.item()
+            elif config.loader == "neo4j":
+                epoch_loss = _sage_loader_epoch(model, optimizer, sampler, split.train, levels, device, progress)
             else:
                 epoch_loss = _sage_minibatch_epoch(model, optimizer, sampler, perm, train_ei, train_r, user_x,
                                                    movie_x, config, generator, progress)
@@ -274,3 +280,63 @@ def _sage_minibatch_epoch(model: SageRating, optimizer: torch.optim.Optimizer, s
         if progress is not None and step < batches:
             progress({"batch": step, "batches": batches, "loss": total / count})
     return total / max(count, 1)
+
+
+def _remote_loader(data: HeteroData, split: EdgeSplit, config: TrainConfig) -> Any:
+    """PyG's ``LinkLoader`` over the Neo4j stores that ``data`` came from (``data.remote``,
+    :func:`movierec.gnn.data.remote.stores_graph`): the training edges are the targets, with their ratings as labels,
+    and the only message edges (validation and test ratings never carry messages)."""
+    from torch_geometric.loader import LinkLoader
+
+    from movierec.gnn.data.remote import Neo4jNeighborSampler
+
+    stores = getattr(data, "remote", None)
+    if stores is None:
+        raise TrainError("--loader neo4j trains from the Neo4j stores: build the graph with stores_graph()")
+    fs, gs = stores
+    train = torch.zeros(data[RATES].edge_index.size(1), dtype=torch.bool)
+    train[split.train] = True
+    sampler = Neo4jNeighborSampler(gs, config.num_neighbors, message_edges={RATES: train, REV_RATES: train})
+    return LinkLoader((fs, gs), link_sampler=sampler, edge_label_index=(RATES, data[RATES].edge_index[:, split.train]),
+                      edge_label=data[RATES].edge_label[split.train], batch_size=config.batch_size, shuffle=True)
+
+
+def _sage_loader_epoch(model: SageRating, optimizer: torch.optim.Optimizer, loader: Any, train_ids: Tensor,
+                       levels: list[int], device: torch.device, progress: EpochCallback | None = None) -> float:
+    """One epoch over PyG ``LinkLoader`` batches from the Neo4j stores: each batch's message edges (both directions,
+    the batch's own targets left out, as the in-memory sampler does) typed by rating level, its movies' features as
+    the feature store fetched them."""
+    fs = loader.data[0]
+    total, count = 0.0, 0
+    batches = len(loader)
+    for step, batch in enumerate(loader, 1):
+        targets = train_ids[batch[RATES].input_id]
+        forward, backward = batch[RATES], batch[REV_RATES]
+        e_id = torch.cat([forward.e_id, backward.e_id])
+        pairs = torch.cat([forward.edge_index, backward.edge_index.flip(0)], dim=1)
+        e_id, first = _first_of_each(e_id)
+        keep = ~torch.isin(e_id, targets)
+        e_id, pairs = e_id[keep], pairs[:, first[keep]]
+        typed = typed_edge_index(pairs.to(device), fs[RATES, "edge_label", e_id].to(device), levels)
+        users, movies = batch[USER].n_id.to(device), batch[MOVIE].n_id.to(device)
+        hu, hm = model.encode(users, movies, None, batch[MOVIE].x.to(device), typed)
+        pu, pm = model.project(hu, hm)
+        tu, tm = batch[RATES].edge_label_index.to(device)
+        pred = model.decode(pu[tu], pm[tm], users[tu], movies[tm])
+        loss = torch.nn.functional.mse_loss(pred, batch[RATES].edge_label.to(device))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * tu.numel()
+        count += tu.numel()
+        if progress is not None and step < batches:
+            progress({"batch": step, "batches": batches, "loss": total / count})
+    return total / max(count, 1)
+
+
+def _first_of_each(ids: Tensor) -> tuple[Tensor, Tensor]:
+    """The distinct values of ``ids`` and the position of each one's first occurrence."""
+    unique, inverse = torch.unique(ids, return_inverse=True)
+    first = torch.full((unique.numel(),), ids.numel(), dtype=torch.long)
+    first.scatter_reduce_(0, inverse, torch.arange(ids.numel()), reduce="amin")
+    return unique, first

@@ -44,6 +44,9 @@ class TrainConfig:
         minibatch (bool): ``sage``: train on sampled neighbourhoods (:mod:`movierec.gnn.data.sampler`) instead of the
             full graph. (default: ``False``)
         num_neighbors (tuple[int, ...]): ``--minibatch`` fan-out per layer. (default: ``(20,)``)
+        loader (str): ``sage --minibatch``: ``"memory"`` samples the exported graph
+            (:mod:`movierec.gnn.data.sampler`); ``"neo4j"`` takes its batches from PyG's ``LinkLoader`` over the Neo4j
+            remote stores (:mod:`movierec.gnn.data.remote`). (default: ``"memory"``)
         ensemble (int): ``sage``: models trained with different seeds whose predictions are
             averaged (variance reduction; each extra member costs one more training). (default: ``3``)
         rating_head_epochs (int): ``lightgcn``, ``ease``, ``gfcf``: epochs fitting the rating head on the training
@@ -93,6 +96,7 @@ class TrainConfig:
     batch_size: int = 32768
     minibatch: bool = False
     num_neighbors: tuple[int, ...] = (20,)
+    loader: str = "memory"
     ensemble: int = 3
     rating_head_epochs: int = 200
     temperature: float = 0.2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -152,6 +153,9 @@ COMMANDS.append(export_cmd)
 @click.option("--minibatch", is_flag=True, default=None,
               help="sage: train on sampled neighbourhoods (plain-torch sampler, no pyg-lib needed).")
 @click.option("--num-neighbors", metavar="N[,N...]", help="--minibatch fan-out per layer. [default: 20]")
+@click.option("--loader", type=click.Choice(["memory", "neo4j"]), default="memory", show_default=True,
+              help="sage: 'neo4j' trains on batches of PyG's LinkLoader over the Neo4j remote stores (implies "
+                   "--minibatch; no export).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the split and of training.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="auto", show_default=True)
 @click.option("--runs-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("runs"),
@@ -159,7 +163,7 @@ COMMANDS.append(export_cmd)
 @quiet_option
 def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path | None, split_method: str,
               val_fraction: float, test_fraction: float, test_ratings: Path | None, seed: int, device: str,
-              runs_dir: Path, quiet: bool, num_neighbors: str | None, **hyper: Any) -> None:
+              runs_dir: Path, quiet: bool, num_neighbors: str | None, loader: str, **hyper: Any) -> None:
     """Export the (filtered) graph, train a model on the training edges and write a run directory.
 
     The run directory (runs/<time>-<model>) holds config.json, weights, the id mappings,
@@ -167,18 +171,29 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
     Test and validation ratings are left out of the message graph. The same command runs
     on CPU or CUDA; --seed makes a CPU run deterministic.
 
+    With --loader neo4j (sage) there is no export: the topology and ratings are read once
+    into PyG's remote stores and each training batch comes from PyG's LinkLoader over them,
+    its movies' features fetched from Neo4j (README, "PyG remote backend").
+
     Example:
 
         movierec train --seed 0 && movierec train --model lightgcn --genre Comedy
+
+        movierec train --model sage --loader neo4j --ensemble 1
     """
-    from tqdm import tqdm
 
     from movierec.gnn.data.export import load_heterodata
     from movierec.gnn.data.split import SplitConfig, read_test_pairs, split_edges
-    from movierec.gnn.training.run import train_run
     from movierec.gnn.training.train import resolve_device
 
     resolve_device(device)  # fail before exporting
+    if loader not in model_class(model).loaders:
+        allowed = " or ".join(model_class(model).loaders)
+        raise click.BadParameter(f"{model} trains from --loader {allowed}, not {loader}", param_hint="--loader")
+    if loader == "neo4j":
+        if data_file is not None:
+            raise click.BadParameter("--loader neo4j reads Neo4j: drop --data", param_hint="--loader")
+        hyper["minibatch"] = True
     check_parts(model, {name: hyper[name] for name in ("ranker", "rating_model", "embedding_model")})
     split_config = SplitConfig(method="file" if test_ratings else split_method,  # type: ignore[arg-type]
                                val_fraction=val_fraction, test_fraction=test_fraction, seed=seed,
@@ -189,16 +204,36 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
         raise click.BadParameter(f"{num_neighbors!r} is not a comma-separated list of integers",
                                  param_hint="--num-neighbors") from e
     try:
-        config = config_for(model, seed=seed, device=device, split=split_config,
-                                       num_neighbors=neighbors, **hyper)
+        config = config_for(model, seed=seed, device=device, split=split_config, num_neighbors=neighbors,
+                            loader=loader, **hyper)
     except (TypeError, ValueError) as e:
         raise click.BadParameter(str(e)) from e
     test_pairs = read_test_pairs(test_ratings) if test_ratings else None
-    if data_file is not None:
-        data, stats = load_heterodata(data_file), None
-    else:
-        data, stats = _export(settings, where, quiet)
-    split = split_edges(data, split_config, test_pairs)
+    with contextlib.ExitStack() as resources:
+        if loader == "neo4j":
+            from movierec.core.db import connect
+            from movierec.gnn.data.remote import Neo4jFeatureStore, Neo4jGraphStore, stores_graph
+
+            graph = resources.enter_context(connect(settings))  # open while training: batches come from it
+            data, stats = stores_graph(Neo4jFeatureStore(graph, Neo4jGraphStore(graph, where))), None
+        elif data_file is not None:
+            data, stats = load_heterodata(data_file), None
+        else:
+            data, stats = _export(settings, where, quiet)
+        run = _train(data, split_edges(data, split_config, test_pairs), config, model, runs_dir, where, stats, quiet)
+    m = run.metrics
+    k = config.k
+    click.echo(f"run {run.run_id} written to {run.path}")
+    click.echo(f"test RMSE {m['rmse']:.4f}  MAE {m['mae']:.4f}  Recall@{k} {m[f'recall@{k}']:.4f}  "
+               f"NDCG@{k} {m[f'ndcg@{k}']:.4f}  ({model_class(run.model).training_summary(m)})")
+
+
+def _train(data: Any, split: Any, config: Any, model: str, runs_dir: Path, where: Any, stats: Any, quiet: bool
+           ) -> Any:
+    from tqdm import tqdm
+
+    from movierec.gnn.training.run import train_run
+
     total = model_class(model).epochs_in_total(config)
     with tqdm(total=total, desc=f"train {model}", unit="epoch", disable=quiet, file=sys.stderr) as bar:
 
@@ -209,12 +244,7 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
             bar.update(1)
             bar.set_postfix({k: f"{v:.4f}" for k, v in row.items() if k in ("loss",) or k.startswith("val_")})
 
-        run = train_run(data, split, config, runs_dir=runs_dir, where=where, export_stats=stats, progress=progress)
-    m = run.metrics
-    k = config.k
-    click.echo(f"run {run.run_id} written to {run.path}")
-    click.echo(f"test RMSE {m['rmse']:.4f}  MAE {m['mae']:.4f}  Recall@{k} {m[f'recall@{k}']:.4f}  "
-               f"NDCG@{k} {m[f'ndcg@{k}']:.4f}  ({model_class(run.model).training_summary(m)})")
+        return train_run(data, split, config, runs_dir=runs_dir, where=where, export_stats=stats, progress=progress)
 
 
 COMMANDS.append(train_cmd)

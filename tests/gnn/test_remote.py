@@ -142,3 +142,29 @@ def test_each_node_draws_up_to_k_distinct_edges_uniformly() -> None:
         seen[position] += 1
     assert torch.allclose(seen[:5] / 2000, torch.full((5,), 2 / 5), atol=0.05)  # uniform without replacement
     assert torch.allclose(seen[6:] / 2000, torch.full((3,), 2 / 3), atol=0.05)
+
+
+def test_train_sage_from_the_neo4j_stores_without_an_export(graph: Graph, neo4j_env: dict[str, str],
+                                                            tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from movierec.cli import cli
+
+    ingest_release(graph, two_communities(tmp_path / "release"), dataset="ml-latest-small")
+    runs = tmp_path / "runs"
+    args = ["train", "--model", "sage", "--loader", "neo4j", "--ensemble", "1", "--epochs", "2", "--batch-size", "8",
+            "--num-neighbors", "3,2", "--device", "cpu", "--runs-dir", str(runs), "-q"]
+    result = CliRunner().invoke(cli, args, env=neo4j_env)
+    assert result.exit_code == 0, result.output
+    (run,) = runs.iterdir()
+    config = json.loads((run / "config.json").read_text())["config"]
+    assert config["loader"] == "neo4j" and config["minibatch"] is True
+    history = (run / "history.csv").read_text().splitlines()
+    assert len(history) == 3  # a header and two epochs, each with a validation RMSE
+    wrong = CliRunner().invoke(cli, ["train", "--model", "ease", "--loader", "neo4j", "-q"], env=neo4j_env)
+    assert wrong.exit_code == 2 and "ease trains from --loader memory, not neo4j" in wrong.output
+    with_file = CliRunner().invoke(cli, ["train", "--model", "sage", "--loader", "neo4j", "--data", "x.pt", "-q"],
+                                   env=neo4j_env)
+    assert with_file.exit_code == 2 and "drop --data" in with_file.output

@@ -7,6 +7,6 @@
 """
 
 from movierec.gnn.data.remote.sampler import Neo4jNeighborSampler
-from movierec.gnn.data.remote.stores import Neo4jFeatureStore, Neo4jGraphStore
+from movierec.gnn.data.remote.stores import Neo4jFeatureStore, Neo4jGraphStore, stores_graph
 
-__all__ = ["Neo4jFeatureStore", "Neo4jGraphStore", "Neo4jNeighborSampler"]
+__all__ = ["Neo4jFeatureStore", "Neo4jGraphStore", "Neo4jNeighborSampler", "stores_graph"]

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.data import FeatureStore, GraphStore, TensorAttr
+from torch_geometric.data import FeatureStore, GraphStore, HeteroData, TensorAttr
 from torch_geometric.data.graph_store import EdgeAttr, EdgeLayout
 
 from movierec import cypher
@@ -310,3 +310,30 @@ class Neo4jFeatureStore(FeatureStore):
         else:
             row[-2] = (year - self.gs.year_mean) / self.gs.year_std
         return row
+
+
+def stores_graph(fs: Neo4jFeatureStore) -> HeteroData:
+    """The graph of the stores as a :class:`HeteroData`, for what trains beside the loader (the split, full-graph
+    validation, the run directory): ids, rating edges with ratings and times (the graph store's, which must hold
+    them: ``ratings="local"``), every movie's features through the feature store; ``data.remote = (fs, gs)`` names
+    the stores, which ``sage --loader neo4j`` samples its batches from. No titles and no user demographics.
+
+    Raises:
+        ValueError: The graph store was read with ``ratings="remote"``.
+    """
+    gs = fs.gs
+    if gs.edge_label is None or gs.time is None:
+        raise ValueError("training from the stores needs the ratings read with the topology (ratings='local')")
+    data = HeteroData()
+    data[USER].node_id = torch.from_numpy(gs.user_ids.copy())
+    data[USER].num_nodes = len(gs.user_ids)
+    data[MOVIE].node_id = torch.from_numpy(gs.movie_ids.copy())
+    data[MOVIE].num_nodes = len(gs.movie_ids)
+    data[MOVIE].x = fs.movie_features(torch.arange(len(gs.movie_ids)))
+    data.genres = list(fs.genres)
+    data[RATES].edge_index = gs.edge_index
+    data[RATES].edge_label = gs.edge_label
+    data[RATES].time = gs.time
+    data[REV_RATES].edge_index = gs.edge_index.flip(0)
+    data.remote = (fs, gs)
+    return data
