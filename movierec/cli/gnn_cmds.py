@@ -215,7 +215,7 @@ def train_cmd(settings: Neo4jSettings, where: Any, model: str, data_file: Path |
             from movierec.gnn.data.remote import Neo4jFeatureStore, Neo4jGraphStore, stores_graph
 
             graph = resources.enter_context(connect(settings))  # open while training: batches come from it
-            data, stats = stores_graph(Neo4jFeatureStore(graph, Neo4jGraphStore(graph, where))), None
+            data, stats = stores_graph(Neo4jFeatureStore(graph, Neo4jGraphStore(graph, where), settings=settings)), None
         elif data_file is not None:
             data, stats = load_heterodata(data_file), None
         else:

@@ -12,6 +12,7 @@ from torch_geometric.data import HeteroData
 from torch_geometric.loader import LinkLoader, NodeLoader
 
 from movierec.core.db import Graph
+from movierec.core.settings import Neo4jSettings
 from movierec.gnn.data.export import export_graph
 from movierec.gnn.data.hetero import MOVIE, RATES, REV_RATES, USER
 from movierec.gnn.data.remote import Neo4jFeatureStore, Neo4jGraphStore, Neo4jNeighborSampler
@@ -168,3 +169,25 @@ def test_train_sage_from_the_neo4j_stores_without_an_export(graph: Graph, neo4j_
     with_file = CliRunner().invoke(cli, ["train", "--model", "sage", "--loader", "neo4j", "--data", "x.pt", "-q"],
                                    env=neo4j_env)
     assert with_file.exit_code == 2 and "drop --data" in with_file.output
+
+
+def test_loader_workers_open_their_own_connections(graph: Graph, neo4j_settings: Neo4jSettings,
+                                                    tmp_path: Path) -> None:
+    ingest_release(graph, two_communities(tmp_path / "release"), dataset="ml-latest-small")
+    gs = Neo4jGraphStore(graph)
+    data, _ = export_graph(graph)
+    lone = Neo4jFeatureStore(graph, gs)
+    fs = Neo4jFeatureStore(graph, gs, settings=neo4j_settings)
+    sampler = Neo4jNeighborSampler(gs, [2, 2])
+    for store, works in ((fs, True), (lone, False)):
+        loader = LinkLoader((store, gs), link_sampler=sampler, edge_label_index=(RATES, data[RATES].edge_index),
+                            neg_sampling="binary", batch_size=8, num_workers=2)
+        if not works:  # a worker without settings says what to do
+            with pytest.raises(Exception, match="needs its own connection"):
+                list(loader)
+            continue
+        batches = list(loader)
+        assert len(batches) == 6
+        for batch in batches:  # features fetched in the workers, each over its own driver
+            assert torch.allclose(batch[MOVIE].x, data[MOVIE].x[batch[MOVIE].n_id], atol=1e-5)
+    assert graph.read("MATCH (m:Movie) RETURN count(m) AS n")[0]["n"] == data[MOVIE].num_nodes  # ours still works

@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import itertools
+import os
 from array import array
 from typing import Any
 
@@ -36,8 +37,9 @@ from torch_geometric.data import FeatureStore, GraphStore, HeteroData, TensorAtt
 from torch_geometric.data.graph_store import EdgeAttr, EdgeLayout
 
 from movierec import cypher
-from movierec.core.db import Graph
+from movierec.core.db import Graph, connect
 from movierec.core.errors import ExportError
+from movierec.core.settings import Neo4jSettings
 from movierec.gnn.data.hetero import MOVIE, RATES, REV_RATES, USER
 from movierec.gnn.data.ids import positions
 from movierec.gnn.data.where import SubgraphFilter
@@ -205,21 +207,45 @@ class Neo4jFeatureStore(FeatureStore):
     User demographics (``('user', 'x')`` of ml-100k / ml-1m) are not served: the ``movierec`` models learn users
     from ids.
 
+    **Workers.** With ``num_workers > 0`` each loader worker is another process: a driver's sockets must not be
+    shared across it, so the store opens its own connection in each process the first time that process fetches
+    (``settings``), and drops it when pickled. It only reads: a run killed mid-epoch leaves nothing in Neo4j.
+
     Args:
-        graph (Graph): The database.
+        graph (Graph): The database, for this process.
         graph_store (Neo4jGraphStore): The topology (ids, edge numbering, year statistics).
         cache_size (int): Rows kept per cached attribute. (default: ``200000``)
+        settings (Neo4jSettings, optional): How another process (a loader worker) connects. (default: only this
+            process fetches; a worker that needs to raises)
     """
 
-    def __init__(self, graph: Graph, graph_store: Neo4jGraphStore, cache_size: int = DEFAULT_CACHE) -> None:
+    def __init__(self, graph: Graph, graph_store: Neo4jGraphStore, cache_size: int = DEFAULT_CACHE,
+                 settings: Neo4jSettings | None = None) -> None:
         super().__init__()
-        self.graph = graph
+        self._graph: Graph | None = graph
+        self._pid = os.getpid()
+        self.settings = settings
         self.gs = graph_store
         self.genres = [r["name"] for r in graph.read(cypher.load("export_genres"))]
         self._column = {g: i for i, g in enumerate(self.genres)}
         width = len(self.genres) + 2
         self.movie_cache = _RingCache(len(graph_store.movie_ids), cache_size, [(width, torch.float32)])
         self.edge_cache = _RingCache(graph_store.edge_index.size(1), cache_size, [(1, torch.float32), (1, torch.int64)])
+
+    @property
+    def graph(self) -> Graph:
+        """This process's connection: the one given, or in a loader worker its own, opened on first use."""
+        if self._graph is None or self._pid != os.getpid():
+            if self.settings is None:
+                raise ExportError("a loader worker needs its own connection: give Neo4jFeatureStore settings= "
+                                  "(or num_workers=0)")
+            self._graph, self._pid = connect(self.settings), os.getpid()
+        return self._graph
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_graph"] = None  # a driver does not cross processes
+        return state
 
     # what PyG asks ------------------------------------------------------------------------------------------------
 
