@@ -191,3 +191,32 @@ def test_loader_workers_open_their_own_connections(graph: Graph, neo4j_settings:
         for batch in batches:  # features fetched in the workers, each over its own driver
             assert torch.allclose(batch[MOVIE].x, data[MOVIE].x[batch[MOVIE].n_id], atol=1e-5)
     assert graph.read("MATCH (m:Movie) RETURN count(m) AS n")[0]["n"] == data[MOVIE].num_nodes  # ours still works
+
+
+def test_a_rating_written_while_training_reaches_the_sampler(graph: Graph, tmp_path: Path) -> None:
+    from movierec.ingest.rate import rate_movie
+
+    ingest_release(graph, two_communities(tmp_path / "release"), dataset="ml-latest-small")
+    gs = Neo4jGraphStore(graph)
+    fs = Neo4jFeatureStore(graph, gs)
+    held_out = torch.zeros(gs.edge_index.size(1), dtype=torch.bool)
+    held_out[:5] = True  # "validation" ratings: never messages, before or after the refresh
+    sampler = Neo4jNeighborSampler(gs, [50], message_edges={RATES: ~held_out, REV_RATES: ~held_out})
+    before = gs.edge_index.size(1)
+    assert gs.refresh(graph) == 0  # nothing changed: nothing read again
+    user = int(gs.user_ids[0])
+    movie = next(int(m) for m in gs.movie_ids if (user, int(m)) not in set(zip(
+        gs.user_ids[gs.edge_index[0].numpy()].tolist(), gs.movie_ids[gs.edge_index[1].numpy()].tolist(), strict=True)))
+    rate_movie(graph, user, movie, 4.5)  # while "training": `movierec rate`'s library call
+    first = int(gs.edge_index[0].tolist().index(0))
+    rate_movie(graph, user, int(gs.movie_ids[gs.edge_index[1, first]]), 1.0)  # and a changed rating
+    assert gs.refresh(graph) == 1 and gs.edge_index.size(1) == before + 1
+    new = before  # the new edge's id: after the existing ones
+    assert (int(gs.user_ids[gs.edge_index[0, new]]), int(gs.movie_ids[gs.edge_index[1, new]])) == (user, movie)
+    assert float(fs[RATES, "edge_label", torch.tensor([new, first])][0]) == 4.5
+    assert float(fs[RATES, "edge_label", torch.tensor([first])][0]) == 1.0
+    sampler.refresh(gs, {RATES: ~held_out, REV_RATES: ~held_out})
+    batch = next(iter(NodeLoader((fs, gs), node_sampler=sampler, input_nodes=(USER, torch.tensor([0])),
+                                 batch_size=1)))
+    sampled = set(batch[REV_RATES].e_id.tolist())  # the user's movies, all of them (50 > its ratings)
+    assert new in sampled and not (sampled & set(range(5)))

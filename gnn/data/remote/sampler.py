@@ -57,6 +57,11 @@ class Neo4jNeighborSampler(BaseSampler):
         if not num_neighbors or min(num_neighbors) < 1:
             raise ValueError(f"num_neighbors must be positive counts per hop, got {list(num_neighbors)}")
         self.num_neighbors = list(num_neighbors)
+        self.refresh(graph_store, message_edges)
+
+    def refresh(self, graph_store: GraphStore, message_edges: dict[EdgeType, Tensor] | None = None) -> None:
+        """Take the topology from ``graph_store`` again (after its ``refresh``): an index rebuilt in memory, no read
+        from Neo4j. Edges beyond a mask's length (those added since) carry messages."""
         row_dict, colptr_dict, perm_dict = graph_store.csc()
         self.row: dict[EdgeType, Tensor] = {}
         self.colptr: dict[EdgeType, Tensor] = {}
@@ -71,7 +76,10 @@ class Neo4jNeighborSampler(BaseSampler):
             self.num_nodes[edge_type[0]] = max(self.num_nodes.get(edge_type[0], 0), num_src)
             self.num_nodes[edge_type[-1]] = max(self.num_nodes.get(edge_type[-1], 0), colptr.numel() - 1)
             if message_edges is not None and edge_type in message_edges:
-                keep = message_edges[edge_type][perm]
+                mask = message_edges[edge_type]
+                if mask.numel() < row.numel():  # edges added since the mask was made: new training ratings
+                    mask = torch.cat([mask, torch.ones(row.numel() - mask.numel(), dtype=torch.bool)])
+                keep = mask[perm]
                 counts = torch.bincount(torch.repeat_interleave(torch.arange(colptr.numel() - 1),
                                                                 colptr[1:] - colptr[:-1])[keep],
                                         minlength=colptr.numel() - 1)

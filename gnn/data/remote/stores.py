@@ -42,6 +42,7 @@ from movierec.core.errors import ExportError
 from movierec.core.settings import Neo4jSettings
 from movierec.gnn.data.hetero import MOVIE, RATES, REV_RATES, USER
 from movierec.gnn.data.ids import positions
+from movierec.gnn.data.remote.cache import RingCache
 from movierec.gnn.data.where import SubgraphFilter
 
 DEFAULT_CACHE = 200_000  # rows kept per cached attribute (movie features, edge values)
@@ -70,7 +71,8 @@ class Neo4jGraphStore(GraphStore):
         super().__init__()
         self.where = where or SubgraphFilter()
         params = self.where.params()
-        self.read_at = graph.read(cypher.load("read_server_time"))[0]["now"].iso_format()
+        self._since = graph.read(cypher.load("read_server_time"))[0]["now"]  # the next delta reads from here
+        self.read_at = self._since.iso_format()
         users = array("q", (r[0] for r in graph.stream(cypher.load("export_users"), fetch_size=fetch_size,
                                                        users=params["users"])))
         movies, years = array("q"), []
@@ -114,6 +116,59 @@ class Neo4jGraphStore(GraphStore):
         self.put_edge_index((self.edge_index[1], self.edge_index[0]), edge_type=REV_RATES, layout="coo",
                             size=size[::-1])
 
+    def refresh(self, graph: Graph) -> int:
+        """Bring the ratings up to date while a model trains: a **delta read**, not a re-read. The users whose
+        ratings changed since the last read, by the rules ``movierec refresh`` uses
+        (``cypher/read_users_changed_since.cypher``: a RATED timestamp or ``User.ratingsChangedAt`` since then), have
+        their ratings read again (the export's query, these users only); a new (user, movie) pair becomes a new edge,
+        numbered after the existing ones, and a changed rating is updated in place. Users and movies the store was
+        not built with, and ratings deleted since, are left as they are. Call the sampler's ``refresh`` after it.
+
+        Returns:
+            int: Edges added.
+        """
+        now = graph.read(cypher.load("read_server_time"))[0]["now"]
+        changed = [r["userId"] for r in graph.read(cypher.load("read_users_changed_since"), since=self._since)]
+        params = self.where.params()
+        if params["users"] is not None:
+            changed = sorted(set(changed) & set(params["users"]))
+        added = 0
+        if changed:
+            params["users"] = changed
+            users, movies, stars, stamps = [], [], [], []
+            for r in graph.read(cypher.load("export_ratings"), **params):
+                users += [r["userId"]] * len(r["movieIds"])
+                movies += list(r["movieIds"])
+                stars += list(r["ratings"])
+                stamps += list(r["timestamps"])
+            u, u_found = positions(self.user_ids, np.asarray(users, dtype=np.int64))
+            m, m_found = positions(self.movie_ids, np.asarray(movies, dtype=np.int64))
+            keep = torch.from_numpy(u_found & m_found)
+            key = torch.from_numpy(u * len(self.movie_ids) + m)[keep]
+            stars_t = torch.tensor(stars, dtype=torch.float32)[keep]
+            stamps_t = torch.tensor(stamps, dtype=torch.int64)[keep]
+            known = self.edge_index[0] * len(self.movie_ids) + self.edge_index[1]
+            order = torch.argsort(known)
+            at = torch.searchsorted(known[order], key).clamp(max=max(known.numel() - 1, 0))
+            exists = known[order][at] == key
+            if self.edge_label is not None and self.time is not None:
+                self.edge_label[order[at[exists]]] = stars_t[exists]
+                self.time[order[at[exists]]] = stamps_t[exists]
+                self.edge_label = torch.cat([self.edge_label, stars_t[~exists]])
+                self.time = torch.cat([self.time, stamps_t[~exists]])
+            fresh = key[~exists]
+            added = int(fresh.numel())
+            if added:
+                self.edge_index = torch.cat([self.edge_index, torch.stack([fresh // len(self.movie_ids),
+                                                                           fresh % len(self.movie_ids)])], dim=1)
+                self._edges.clear()
+                size = (len(self.user_ids), len(self.movie_ids))
+                self.put_edge_index((self.edge_index[0], self.edge_index[1]), edge_type=RATES, layout="coo", size=size)
+                self.put_edge_index((self.edge_index[1], self.edge_index[0]), edge_type=REV_RATES, layout="coo",
+                                    size=size[::-1])
+        self._since, self.read_at = now, now.iso_format()
+        return added
+
     @property
     def num_nodes(self) -> dict[str, int]:
         return {USER: len(self.user_ids), MOVIE: len(self.movie_ids)}
@@ -151,49 +206,6 @@ def _pointers(sorted_index: Tensor, count: int) -> Tensor:
     return torch.cat([torch.zeros(1, dtype=torch.long), torch.bincount(sorted_index, minlength=count).cumsum(0)])
 
 
-class _RingCache:
-    """A bounded cache of rows by integer key (node or edge index), vectorised: a batch's hits and misses are found
-    with one index operation. Rows go into a ring of ``capacity`` slots; when it is full the oldest rows make room.
-
-    Args:
-        keys (int): Keys are ``0 .. keys - 1``.
-        capacity (int): Rows kept.
-        columns (list[tuple[int, torch.dtype]]): Width and dtype of each cached value.
-    """
-
-    def __init__(self, keys: int, capacity: int, columns: list[tuple[int, torch.dtype]]) -> None:
-        self.capacity = max(1, capacity)
-        self.slot = torch.full((keys,), -1, dtype=torch.long)
-        self.owner = torch.full((self.capacity,), -1, dtype=torch.long)
-        self.values = [torch.zeros(self.capacity, width, dtype=dtype) for width, dtype in columns]
-        self.next = 0
-        self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return int((self.owner >= 0).sum())
-
-    def get(self, keys: Tensor) -> tuple[list[Tensor], Tensor]:
-        """The cached rows of ``keys`` (zeros where missing) and the ``[n]`` mask of the missing ones."""
-        slot = self.slot[keys]
-        missing = slot < 0
-        self.misses += int(missing.sum())
-        self.hits += int(keys.numel()) - int(missing.sum())
-        return [v[slot.clamp(min=0)] for v in self.values], missing
-
-    def put(self, keys: Tensor, rows: list[Tensor]) -> None:
-        """Cache ``rows`` of distinct ``keys`` (the last ``capacity`` of them when there are more)."""
-        if keys.numel() > self.capacity:
-            keys, rows = keys[-self.capacity:], [r[-self.capacity:] for r in rows]
-        position = (self.next + torch.arange(keys.numel())) % self.capacity
-        evicted = self.owner[position]
-        self.slot[evicted[evicted >= 0]] = -1
-        self.owner[position] = keys
-        self.slot[keys] = position
-        for value, row in zip(self.values, rows, strict=True):
-            value[position] = row.to(value.dtype).view(len(keys), -1)
-        self.next = int((self.next + keys.numel()) % self.capacity)
-
-
 class Neo4jFeatureStore(FeatureStore):
     """Node and edge attributes fetched from Neo4j by index, with a bounded cache.
 
@@ -229,8 +241,8 @@ class Neo4jFeatureStore(FeatureStore):
         self.genres = [r["name"] for r in graph.read(cypher.load("export_genres"))]
         self._column = {g: i for i, g in enumerate(self.genres)}
         width = len(self.genres) + 2
-        self.movie_cache = _RingCache(len(graph_store.movie_ids), cache_size, [(width, torch.float32)])
-        self.edge_cache = _RingCache(graph_store.edge_index.size(1), cache_size, [(1, torch.float32), (1, torch.int64)])
+        self.movie_cache = RingCache(len(graph_store.movie_ids), cache_size, [(width, torch.float32)])
+        self.edge_cache = RingCache(graph_store.edge_index.size(1), cache_size, [(1, torch.float32), (1, torch.int64)])
 
     @property
     def graph(self) -> Graph:
