@@ -9,7 +9,8 @@ Against the Neo4j of ``NEO4J_URI`` (an ingested graph), it measures:
    ``[10, 5]``, each batch's movie features and its message edges' ratings fetched (the remote path from Neo4j
    through the cache, the in-memory path by indexing): mean milliseconds per batch, both with the same sampler and
    the same seed, in the same process. ``--ratings remote`` fetches the message edges' ratings from Neo4j per
-   batch (through the cache) instead of reading them with the topology.
+   batch (through the cache) instead of reading them with the topology; ``--no-prefetch`` fetches movie features
+   batch by batch instead of all at once when the stores are built.
 """
 
 from __future__ import annotations
@@ -54,13 +55,15 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=1024)
     parser.add_argument("--ratings", choices=["local", "remote"], default="local")
+    parser.add_argument("--no-prefetch", action="store_true", help="fetch movie features batch by batch")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    out: dict[str, Any] = {"batch_size": args.batch_size, "num_neighbors": [10, 5], "ratings": args.ratings}
+    out: dict[str, Any] = {"batch_size": args.batch_size, "num_neighbors": [10, 5], "ratings": args.ratings,
+                           "prefetch_movies": not args.no_prefetch}
     with connect(Neo4jSettings.resolve()) as graph:
         started = time.perf_counter()
         gs = Neo4jGraphStore(graph, ratings=args.ratings)
-        fs = Neo4jFeatureStore(graph, gs)
+        fs = Neo4jFeatureStore(graph, gs, prefetch=not args.no_prefetch)
         sampler = Neo4jNeighborSampler(gs, [10, 5])
         out["stores_s"] = time.perf_counter() - started
         edges = torch.stack(gs[RATES, "coo"])

@@ -21,19 +21,9 @@ export MOVIEREC_REQUIRE_DATA="${MOVIEREC_REQUIRE_DATA:-1}"
 export MOVIELENS_DIR="${MOVIELENS_DIR:-$(cd .. && pwd)/shared/datasets}"
 
 if [ -z "${NEO4J_URI:-}" ]; then
-  TEST_HOME=$(mktemp -d -t movierec-test-XXXXXX)
-  BOLT_PORT=${MOVIEREC_TEST_BOLT_PORT:-17687}
-  HTTP_PORT=${MOVIEREC_TEST_HTTP_PORT:-17474}
-  cleanup() {
-    movierec neo4j stop --home "$TEST_HOME/neo4j" || true
-    rm -rf "$TEST_HOME"
-  }
-  trap cleanup EXIT
-  export NEO4J_PASSWORD="${NEO4J_PASSWORD:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')}"
-  echo "== neo4j"
-  movierec neo4j start --home "$TEST_HOME/neo4j" --bolt-port "$BOLT_PORT" --http-port "$HTTP_PORT"
-  export NEO4J_URI="bolt://127.0.0.1:$BOLT_PORT" NEO4J_USERNAME=neo4j NEO4J_DATABASE=neo4j
-  export MOVIEREC_TEST_NEO4J_HOME="$TEST_HOME/neo4j"
+  . scripts/throwaway_neo4j.sh
+  throwaway_neo4j test "${MOVIEREC_TEST_BOLT_PORT:-17687}" "${MOVIEREC_TEST_HTTP_PORT:-17474}"
+  export MOVIEREC_TEST_NEO4J_HOME="$THROWAWAY_HOME"
 fi
 
 echo "== pytest"

@@ -19,20 +19,11 @@ export MOVIEREC_REQUIRE_DATA="${MOVIEREC_REQUIRE_DATA:-1}"
 export MOVIELENS_DIR="${MOVIELENS_DIR:-$(cd .. && pwd)/shared/datasets}"
 export MOVIEREC_NEO4J_VERSION="$VERSION"
 
-LINE_HOME=$(mktemp -d -t movierec-line-XXXXXX)
-BOLT_PORT=${MOVIEREC_LINE_BOLT_PORT:-18687}
-HTTP_PORT=${MOVIEREC_LINE_HTTP_PORT:-18474}
-cleanup() {
-  movierec neo4j stop --home "$LINE_HOME/neo4j" || true
-  rm -rf "$LINE_HOME"
-}
-trap cleanup EXIT
-export NEO4J_PASSWORD="$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')"
-echo "== neo4j $VERSION"
-movierec neo4j start --home "$LINE_HOME/neo4j" --bolt-port "$BOLT_PORT" --http-port "$HTTP_PORT"
-STATUS=$(movierec neo4j status --home "$LINE_HOME/neo4j")
+unset NEO4J_PASSWORD NEO4J_URI  # a fresh server with a random password, never the main suite's
+. scripts/throwaway_neo4j.sh
+throwaway_neo4j line "${MOVIEREC_LINE_BOLT_PORT:-18687}" "${MOVIEREC_LINE_HTTP_PORT:-18474}" "$VERSION"
+STATUS=$(movierec neo4j status --home "$THROWAWAY_HOME")
 echo "$STATUS"
 [[ "$STATUS" == *"version: $VERSION "* ]] || { echo "the server does not report version $VERSION"; exit 1; }
-export NEO4J_URI="bolt://127.0.0.1:$BOLT_PORT" NEO4J_USERNAME=neo4j NEO4J_DATABASE=neo4j
 echo "== pytest -m neo4j_line against Neo4j $VERSION"
 python -m pytest -m neo4j_line "$@"

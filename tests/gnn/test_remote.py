@@ -47,6 +47,10 @@ def test_the_stores_number_nodes_and_edges_as_the_export_and_fetch_its_features(
     assert torch.allclose(fs["movie", "x", every], data[MOVIE].x, atol=1e-5)
     assert torch.allclose(fs["movie", "x", every], data[MOVIE].x, atol=1e-5)  # again, through the cache (8 rows)
     assert fs.movie_cache.hits > 0 and len(fs.movie_cache) == 8
+    prefetched = Neo4jFeatureStore(fs.graph, gs)  # every movie fits in the default cache: fetched up front
+    assert len(prefetched.movie_cache) == data[MOVIE].num_nodes
+    assert torch.allclose(prefetched["movie", "x", every], data[MOVIE].x, atol=1e-5)
+    assert prefetched.movie_cache.misses == data[MOVIE].num_nodes  # the prefetch's, none since
     edges = torch.tensor([5, 0, 17, 5])
     assert torch.equal(fs[RATES, "edge_label", edges], data[RATES].edge_label[edges])
     assert torch.equal(fs[RATES, "time", edges], data[RATES].time[edges])
@@ -176,8 +180,8 @@ def test_loader_workers_open_their_own_connections(graph: Graph, neo4j_settings:
     ingest_release(graph, two_communities(tmp_path / "release"), dataset="ml-latest-small")
     gs = Neo4jGraphStore(graph)
     data, _ = export_graph(graph)
-    lone = Neo4jFeatureStore(graph, gs)
-    fs = Neo4jFeatureStore(graph, gs, settings=neo4j_settings)
+    lone = Neo4jFeatureStore(graph, gs, prefetch=False)  # no prefetch: the workers fetch
+    fs = Neo4jFeatureStore(graph, gs, settings=neo4j_settings, prefetch=False)
     sampler = Neo4jNeighborSampler(gs, [2, 2])
     for store, works in ((fs, True), (lone, False)):
         loader = LinkLoader((store, gs), link_sampler=sampler, edge_label_index=(RATES, data[RATES].edge_index),

@@ -8,7 +8,9 @@ it costs in memory; by default each edge's **rating and time** come in the same 
 per batch from Neo4j instead (``ratings="remote"``, ``cypher/read_rating_values.cypher`` through a bounded cache) a
 1M-rating graph's batch took 794.5 ms against 10.4 ms in memory, the server's per-pair lookups of some 40,000 message
 edges a batch. The **movie features** (genre multi-hot, normalised year, "year unknown", encoded exactly as the
-export encodes them, ``cypher/read_movie_features.cypher``) are fetched per batch and kept in a bounded cache.
+export encodes them, ``cypher/read_movie_features.cypher``) are kept in a bounded cache, filled when the stores are
+built if every movie fits (``prefetch``: 62,423 rows at 25M, a few queries; per batch, cold, a 25M batch took 2.61x
+the in-memory time, prefetched 1.18x), else batch by batch.
 ``node_id`` (userId / movieId) comes from the topology read.
 
 Index ``i`` of a node type is the ``i``-th smallest id and edge ``e`` the ``e``-th rating in (user, movie) order: the
@@ -229,10 +231,12 @@ class Neo4jFeatureStore(FeatureStore):
         cache_size (int): Rows kept per cached attribute. (default: ``200000``)
         settings (Neo4jSettings, optional): How another process (a loader worker) connects. (default: only this
             process fetches; a worker that needs to raises)
+        prefetch (bool): Fetch every movie's features now, when they fit in the cache (62,423 rows at 25M, a few
+            queries), rather than batch by batch. (default: ``True``)
     """
 
     def __init__(self, graph: Graph, graph_store: Neo4jGraphStore, cache_size: int = DEFAULT_CACHE,
-                 settings: Neo4jSettings | None = None) -> None:
+                 settings: Neo4jSettings | None = None, prefetch: bool = True) -> None:
         super().__init__()
         self._graph: Graph | None = graph
         self._pid = os.getpid()
@@ -243,6 +247,8 @@ class Neo4jFeatureStore(FeatureStore):
         width = len(self.genres) + 2
         self.movie_cache = RingCache(len(graph_store.movie_ids), cache_size, [(width, torch.float32)])
         self.edge_cache = RingCache(graph_store.edge_index.size(1), cache_size, [(1, torch.float32), (1, torch.int64)])
+        if prefetch and len(graph_store.movie_ids) <= cache_size:
+            self.movie_features(torch.arange(len(graph_store.movie_ids)))
 
     @property
     def graph(self) -> Graph:
