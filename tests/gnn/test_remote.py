@@ -224,3 +224,33 @@ def test_a_rating_written_while_training_reaches_the_sampler(graph: Graph, tmp_p
                                  batch_size=1)))
     sampled = set(batch[REV_RATES].e_id.tolist())  # the user's movies, all of them (50 > its ratings)
     assert new in sampled and not (sampled & set(range(5)))
+
+
+def test_on_ml_latest_small_batches_are_real_ratings_and_equal_the_exports(graph: Graph, ml_latest_small: Path
+                                                                           ) -> None:
+    ingest_release(graph, ml_latest_small, dataset="ml-latest-small")
+    gs = Neo4jGraphStore(graph)
+    fs = Neo4jFeatureStore(graph, gs)
+    data, _ = export_graph(graph)
+    del data[MOVIE].title
+    assert gs.edge_index.size(1) == 100_836 and torch.equal(gs.edge_index, data[RATES].edge_index)
+    targets = data[RATES].edge_index[:, :3_000]
+
+    def first_batches(source: object) -> list[HeteroData]:
+        torch.manual_seed(3)
+        sampler = Neo4jNeighborSampler(gs if isinstance(source, tuple) else data, [10, 5])
+        loader = LinkLoader(source, link_sampler=sampler, edge_label_index=(RATES, targets), neg_sampling="binary",
+                            batch_size=1_000, shuffle=True)
+        return list(loader)
+
+    remote, memory = first_batches((fs, gs)), first_batches(data)
+    pairs: set[tuple[int, int]] = set()
+    for a, b in zip(remote, memory, strict=True):
+        assert torch.equal(a[RATES].e_id, b[RATES].e_id) and torch.equal(a[MOVIE].n_id, b[MOVIE].n_id)
+        assert torch.allclose(a[MOVIE].x, b[MOVIE].x, atol=1e-5)
+        local = a[RATES].edge_index
+        pairs |= set(zip(a[USER].node_id[local[0]].tolist(), a[MOVIE].node_id[local[1]].tolist(), strict=True))
+    assert len(pairs) > 10_000
+    real = graph.read("UNWIND $pairs AS p MATCH (:User {userId: p[0]})-[r:RATED]->(:Movie {movieId: p[1]}) "
+                      "RETURN count(r) AS n", pairs=[list(p) for p in pairs])[0]["n"]
+    assert real == len(pairs)  # every sampled message edge, named by userId and movieId, is a real RATED
