@@ -226,7 +226,7 @@ def test_a_rating_written_while_training_reaches_the_sampler(graph: Graph, tmp_p
     assert new in sampled and not (sampled & set(range(5)))
 
 
-def test_on_ml_latest_small_batches_are_real_ratings_and_equal_the_exports(graph: Graph, ml_latest_small: Path
+def test_on_ml_latest_small_both_loaders_sample_real_ratings_and_equal_the_export(graph: Graph, ml_latest_small: Path
                                                                            ) -> None:
     ingest_release(graph, ml_latest_small, dataset="ml-latest-small")
     gs = Neo4jGraphStore(graph)
@@ -250,6 +250,11 @@ def test_on_ml_latest_small_batches_are_real_ratings_and_equal_the_exports(graph
         assert torch.allclose(a[MOVIE].x, b[MOVIE].x, atol=1e-5)
         local = a[RATES].edge_index
         pairs |= set(zip(a[USER].node_id[local[0]].tolist(), a[MOVIE].node_id[local[1]].tolist(), strict=True))
+    users = NodeLoader((fs, gs), node_sampler=Neo4jNeighborSampler(gs, [10, 5]), input_nodes=USER, batch_size=200)
+    for batch in users:  # every user of the release, as a seed once
+        local = batch[REV_RATES].edge_index  # movie -> user
+        pairs |= set(zip(batch[USER].node_id[local[1]].tolist(), batch[MOVIE].node_id[local[0]].tolist(), strict=True))
+        assert torch.equal(batch[USER].node_id, torch.from_numpy(gs.user_ids)[batch[USER].n_id])
     assert len(pairs) > 10_000
     real = graph.read("UNWIND $pairs AS p MATCH (:User {userId: p[0]})-[r:RATED]->(:Movie {movieId: p[1]}) "
                       "RETURN count(r) AS n", pairs=[list(p) for p in pairs])[0]["n"]
