@@ -32,9 +32,9 @@ MATCH (m:Movie)
 WHERE (m.embedding IS NOT NULL OR m.ratingBias IS NOT NULL OR m.ratingFactors IS NOT NULL)
   AND coalesce(m.stagedRunId, '') <> $runId
 REMOVE m.embedding, m.ratingBias, m.ratingFactors, m.foldedRunId, m.foldedRatings, m.foldedRankVector,
-       m.foldedRankBias;
+       m.foldedRankBias, m.foldedRatingsAll;
 MATCH (m:Movie)
 WHERE m.stagedRunId = $runId
 SET m.embedding = m.stagedEmbedding, m.ratingBias = m.stagedRatingBias, m.ratingFactors = m.stagedRatingFactors
 REMOVE m.stagedEmbedding, m.stagedRatingBias, m.stagedRatingFactors, m.stagedRunId, m.foldedRunId, m.foldedRatings,
-       m.foldedRankVector, m.foldedRankBias;
+       m.foldedRankVector, m.foldedRankBias, m.foldedRatingsAll;

@@ -142,7 +142,8 @@ class FoldIn:
     def extend(self, movie_ids: list[int], rank_vectors: Tensor, rank_bias: Tensor, rating_factors: Tensor,
                rating_bias: Tensor, ratings: Tensor) -> None:
         """Score movies folded in after training too (``movierec refresh``, ``gnn/serving/new_movies.py``): the ranker
-        and the rating model gain their rows, the popularity prior counts their ``ratings``.
+        and the rating model gain their rows, the popularity prior counts their ``ratings``; a movie folded again
+        gets its new rows in place of the old.
 
         Raises:
             TrainError: The run's ranker has no movie vectors (``ease``), so it cannot score a folded movie.
@@ -151,6 +152,20 @@ class FoldIn:
         if not isinstance(rank, LinearScorer):
             raise TrainError(f"run {self.run.run_id} ranks with {type(rank).__name__}, which has no row for a folded "
                              "movie")
+        index, present = self.movie_index.positions(movie_ids)
+        again = torch.from_numpy(present & (index >= len(self.run.movie_ids)))  # folded before: new rows replace
+        if bool(again.any()):
+            rows = torch.from_numpy(index)[again]
+            for scorer, vectors, bias in ((rank, rank_vectors, rank_bias), (rating, rating_factors, rating_bias)):
+                scorer.movie[rows] = vectors[again].to(scorer.movie.dtype)
+                scorer.movie_bias[rows] = bias[again].to(scorer.movie_bias.dtype)
+            self.popular()[rows] = ratings[again].float()
+            keep = ~again
+            movie_ids = [m for m, k in zip(movie_ids, keep.tolist(), strict=True) if k]
+            rank_vectors, rank_bias = rank_vectors[keep], rank_bias[keep]
+            rating_factors, rating_bias, ratings = rating_factors[keep], rating_bias[keep], ratings[keep]
+            if not movie_ids:
+                return
         self.rank_scorer, self.rating_scorer = (
             LinearScorer(s.user, torch.cat([s.movie, vectors.to(s.movie.dtype)]), s.user_bias,
                          torch.cat([s.movie_bias, bias.to(s.movie_bias.dtype)]), s.offset)

@@ -56,6 +56,7 @@ class NewMovie:
     genres: frozenset[str] = field(default_factory=frozenset)
     user_ids: list[int] = field(default_factory=list)  # its raters, userId order
     ratings: list[float] = field(default_factory=list)  # their ratings, the same order
+    folded_with: int | None = None  # folded before, with this many ratings (read_refold_movies); None: never
 
 
 def read_new_movies(graph: Graph, limit: int = DEFAULT_LIMIT) -> list[NewMovie]:
@@ -73,6 +74,15 @@ def read_new_movies(graph: Graph, limit: int = DEFAULT_LIMIT) -> list[NewMovie]:
             for r in graph.read(cypher.load("read_new_movies"), limit=limit)]
 
 
+def read_refold_movies(graph: Graph, run_id: str, limit: int = DEFAULT_LIMIT) -> list[NewMovie]:
+    """The movies folded into run ``run_id`` that have at least doubled their ratings since (and gained 3): folded
+    again by ``refresh`` from more evidence (``cypher/read_refold_movies.cypher``)."""
+    return [NewMovie(movie_id=int(r["movieId"]), title=r["title"], year=None if r["year"] is None else int(r["year"]),
+                     genres=frozenset(r["genres"]), user_ids=[int(u) for u in r["userIds"]],
+                     ratings=[float(x) for x in r["ratings"]], folded_with=int(r["foldedWith"]))
+            for r in graph.read(cypher.load("read_refold_movies"), runId=run_id, limit=limit)]
+
+
 @dataclass
 class FoldedMovies:
     """New movies' place in a run: row ``i`` is ``movie_ids[i]``."""
@@ -87,6 +97,8 @@ class FoldedMovies:
     known_ratings: list[int]  # ratings by the run's users behind each fold
     # per movie: the run's movies whose SIMILAR list it may enter, with its score there, n_ih / (n_h + λ)
     incoming: list[list[tuple[int, float]]] = field(default_factory=list)
+    all_ratings: list[int] = field(default_factory=list)  # every rating behind each fold, the run's users or not
+    folded_with: list[int | None] = field(default_factory=list)  # a fold again: the ratings of the previous one
 
 
 @dataclass
@@ -201,7 +213,7 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
         similar.append([(run.movie_ids[j], float(s)) for j, s in zip(best.indices.tolist(), best.values.tolist(),
                                                                      strict=True)])
     return FoldedMovies([m.movie_id for m in movies], rank_vectors, rank_bias, factors, bias, embeddings, similar,
-                        counts.tolist(), incoming)
+                        counts.tolist(), incoming, [len(m.user_ids) for m in movies], [m.folded_with for m in movies])
 
 
 def similar_floor(run: TrainedRun) -> Tensor | None:
@@ -248,6 +260,8 @@ def write_folded_movies(graph: Graph, run_id: str, folded: FoldedMovies) -> int:
     rows = [{"movieId": mid, "embedding": folded.embeddings[i].tolist(), "ratingBias": float(folded.rating_bias[i]),
              "ratingFactors": folded.rating_factors[i].tolist(), "known": folded.known_ratings[i],
              "rankVector": folded.rank_vectors[i].tolist(), "rankBias": float(folded.rank_bias[i]),
+             "all": folded.all_ratings[i] if folded.all_ratings else folded.known_ratings[i],
+             "foldedWith": folded.folded_with[i] if folded.folded_with else None,
              "similar": [m for m, _ in folded.similar[i]], "scores": [s for _, s in folded.similar[i]]}
             for i, mid in enumerate(folded.movie_ids)]
 

@@ -52,6 +52,7 @@ from movierec.gnn.serving.new_movies import (
     read_catalogue,
     read_folded_movies,
     read_new_movies,
+    read_refold_movies,
     write_folded_movies,
 )
 from movierec.gnn.serving.topk import DEFAULT_K
@@ -76,6 +77,7 @@ class RefreshResult:
         recommendations (int): RECOMMENDED relationships written.
         new_users (int): Refreshed users the run was not trained on (scored by fold-in alone).
         new_movies (int): Movies the run had no place for, folded in (embedding, rating model, SIMILAR).
+        refolded_movies (int): Movies folded earlier, folded again from their ratings since (at least doubled).
         seconds (dict[str, float]): Seconds finding, reading, scoring and writing.
     """
 
@@ -84,6 +86,7 @@ class RefreshResult:
     recommendations: int = 0
     new_users: int = 0
     new_movies: int = 0
+    refolded_movies: int = 0
     seconds: dict[str, float] | None = None
 
 
@@ -149,7 +152,8 @@ class ActiveFoldIn:
         self._fold, self._exclude, self._folded_version = fold, exclude, info.get("foldedMovies", 0)
 
     def _add_folds(self, info: dict[str, Any]) -> None:
-        """Add the movies folded into the loaded run since it was loaded (a full load if one went away)."""
+        """Add the movies folded into the loaded run since it was loaded, and the new rows of those folded again (a
+        full load if one went away)."""
         assert self._fold is not None and self._exclude is not None
         fold = self._fold
         loaded = set(fold.movie_ids[len(fold.run.movie_ids):])
@@ -157,11 +161,11 @@ class ActiveFoldIn:
         if not loaded <= set(folded.movie_ids):
             self._load(fold.run, info)
             return
-        new = torch.tensor([i for i, m in enumerate(folded.movie_ids) if m not in loaded], dtype=torch.long)
-        if len(new):
-            fold.extend([folded.movie_ids[i] for i in new.tolist()], folded.rank_vectors[new], folded.rank_bias[new],
-                        folded.rating_factors[new], folded.rating_bias[new], torch.tensor(folded.known_ratings)[new])
-            self._exclude = torch.cat([self._exclude, torch.zeros(len(new), dtype=torch.bool)])
+        if folded.movie_ids:  # new folds append, folds again replace their rows (FoldIn.extend)
+            fold.extend(folded.movie_ids, folded.rank_vectors, folded.rank_bias, folded.rating_factors,
+                        folded.rating_bias, torch.tensor(folded.known_ratings))
+            grown = fold.num_movies - len(self._exclude)
+            self._exclude = torch.cat([self._exclude, torch.zeros(grown, dtype=torch.bool)])
         self._folded_version = info.get("foldedMovies", 0)
 
     def co_ratings(self, fold: FoldIn) -> CoRatings:
@@ -220,8 +224,9 @@ def refresh(graph: Graph, active: ActiveFoldIn | None = None, user_ids: list[int
     seconds["finding"] = time.perf_counter() - t0
     known = set(fold.run.user_ids)
     if user_ids is None:  # a full refresh also gives the movies the run never saw their place
-        result.new_movies = refresh_movies(graph, active, fold, seconds)
-        if result.new_movies:  # and users can be recommended them from now on
+        counts: dict[str, int] = {}
+        if refresh_movies(graph, active, fold, seconds, counts):  # and users can be recommended them from now on
+            result.new_movies, result.refolded_movies = counts["new"], counts["again"]
             fold, exclude = active.get()
     phases = Phases(progress)
     phases.start("refresh", len(todo))
@@ -240,10 +245,12 @@ def refresh(graph: Graph, active: ActiveFoldIn | None = None, user_ids: list[int
     return result
 
 
-def refresh_movies(graph: Graph, active: ActiveFoldIn, fold: FoldIn, seconds: dict[str, float] | None = None
-                   ) -> int:
+def refresh_movies(graph: Graph, active: ActiveFoldIn, fold: FoldIn, seconds: dict[str, float] | None = None,
+                   counts: dict[str, int] | None = None) -> int:
     """Fold the movies the active run has no place for into it and write them (``gnn/serving/new_movies.py``), a
-    batch of :data:`~movierec.gnn.serving.new_movies.DEFAULT_LIMIT` at a time until none is left.
+    batch of :data:`~movierec.gnn.serving.new_movies.DEFAULT_LIMIT` at a time until none is left; then fold again
+    those folded earlier whose ratings have at least doubled since (``cypher/read_refold_movies.cypher``). Returns the
+    movies written, both kinds (``counts``, if given, receives them apart: ``new`` and ``again``).
 
     Raises:
         StaleRunError: Another run became active since ``fold`` was loaded; nothing was written for the batch.
@@ -251,10 +258,18 @@ def refresh_movies(graph: Graph, active: ActiveFoldIn, fold: FoldIn, seconds: di
     if not isinstance(fold.run.rank_scorer, LinearScorer):
         return 0  # ease's item weights cannot place a movie they never saw: it waits for the next training
     seconds = seconds if seconds is not None else {}
+    counts = counts if counts is not None else {}
+    for again in (False, True):  # the movies never folded, then those with enough new ratings to fold again
+        counts["again" if again else "new"] = _fold_batches(graph, active, fold, seconds, again)
+    return counts["new"] + counts["again"]
+
+
+def _fold_batches(graph: Graph, active: ActiveFoldIn, fold: FoldIn, seconds: dict[str, float], again: bool) -> int:
     written = 0
     while True:
         t0 = time.perf_counter()
-        movies = read_new_movies(graph, DEFAULT_LIMIT)
+        movies = (read_refold_movies(graph, fold.run.run_id, DEFAULT_LIMIT) if again
+                  else read_new_movies(graph, DEFAULT_LIMIT))
         t1 = time.perf_counter()
         seconds["reading"] = seconds.get("reading", 0.0) + t1 - t0
         if not movies:

@@ -86,6 +86,9 @@ def refresh_cmd(user_ids: list[int] | None, force: bool, k: int | None, watch: f
                 if result.new_movies:
                     click.echo(f"folded in {result.new_movies} new movies under run {result.run_id} (embedding, "
                                "rating model, SIMILAR)")
+                if result.refolded_movies:
+                    click.echo(f"folded {result.refolded_movies} movies again under run {result.run_id}: their "
+                               "ratings at least doubled since their last fold")
                 if watch is None:
                     return
                 assert interrupts is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -195,6 +196,34 @@ def test_refresh_folds_a_new_cartoon_into_the_active_run(graph: Graph, neo4j_env
     assert again_fold is fold and fold.movie_ids[-2:] == [424242, 424243] and len(exclude) == fold.num_movies
     assert isinstance(fold.rank_scorer, LinearScorer)
     assert fold.rank_scorer.movie.shape[0] == fold.num_movies == len(fold.popular())
+    # more ratings: folded with 1, at 3 (max(2 x 1, 1 + 3) = 4 not yet) nothing happens, at 4 it is folded again
+    def fold_of(movie_id: int) -> dict[str, Any]:
+        return dict(graph.read("MATCH (m:Movie {movieId: $id}) RETURN m.foldedRatingsAll AS all, "
+                               "m.ratingBias AS bias, m.foldedRankBias AS rank", id=movie_id)[0])
+
+    first = fold_of(424243)
+    assert first["all"] == 1
+    for user in (1, 3):
+        graph.write(RATE, userId=user, movieId=424243, rating=2.0)
+    assert refresh_movies(graph, active, fold) == 0 and fold_of(424243) == first
+    graph.write(RATE, userId=4, movieId=424243, rating=2.0)
+    assert refresh_movies(graph, active, fold) == 1
+    refold = fold_of(424243)
+    assert refold["all"] == 4 and refold["bias"] < first["bias"]  # three 2-star ratings pulled it down
+    refolded, _ = active.get()
+    assert refolded is fold and fold.movie_ids.count(424243) == 1  # replaced in place, not added twice
+    position = fold.movie_ids.index(424243)
+    assert float(fold.rating_scorer.movie_bias[position]) == pytest.approx(refold["bias"], abs=1e-6)
+    # every list of the run still holds a movie at most once, ranked 1..n
+    for source, rows in similar_lists(graph, fold.run.run_id).items():
+        targets = [o for o, _, _ in rows]
+        assert len(targets) == len(set(targets)) and [r for _, _, r in rows] == list(range(1, len(rows) + 1)), source
+    assert refresh_movies(graph, active, fold) == 0  # folded with 4: the next fold waits for 8
+    for user in (5, 6, 7, 8):
+        graph.write(RATE, userId=user, movieId=424243, rating=4.0)
+    refreshed = CliRunner().invoke(cli, ["refresh", "-q"], env=neo4j_env)
+    assert refreshed.exit_code == 0 and "folded 1 movies again" in refreshed.output, refreshed.output
+    assert fold_of(424243)["all"] == 8
 
 
 def folded_row(movie_id: int, similar: list[tuple[int, float]], incoming: list[tuple[int, float]]) -> FoldedMovies:
