@@ -6,28 +6,20 @@
 // movies written. gnn/serving/new_movies.py runs it and write_folded_similar_into.cypher (the new movies in other
 // movies' SIMILAR lists) in ONE transaction: a reader sees such a movie without any of it or with all of it. The run node is write-locked first, as refresh_recommendations
 // does, so nothing is written (movies = 0) if $runId is no longer active; a movie that got an embedding since it was
-// read (another refresh folded it) is skipped, so two refreshes never write one movie twice. A row with foldedWith
-// (read_refold_movies.cypher) folds such a movie again: written only if it still has the fold it was read with
-// (foldedRatingsAll), its SIMILAR of the run removed in both directions first (the lists it leaves are one short,
-// unless it enters them again, until the next writeback), foldedRatingsAll the ratings this fold saw.
+// read (another refresh folded it) is skipped, so two refreshes never write one movie twice. foldedRatingsAll: the
+// ratings this fold saw (read_refold_movies.cypher folds it again when they have doubled; write_refolded_movies).
 // Parameters: $runId (STRING),
 //   $rows (LIST of {movieId: INTEGER, embedding: LIST<FLOAT>, ratingBias: FLOAT, ratingFactors: LIST<FLOAT>,
 //          rankVector: LIST<FLOAT>, rankBias: FLOAT, known: INTEGER, all: INTEGER,
-//          foldedWith: INTEGER (null for a movie folded the first time), similar: LIST<INTEGER>, scores: LIST<FLOAT>})
+//          similar: LIST<INTEGER>, scores: LIST<FLOAT>})
 //   :param runId => 'example'
-//   :param rows => [{movieId: 1, embedding: [0.1, 0.2], ratingBias: 0.1, ratingFactors: [0.0, 0.2], rankVector: [0.3, 0.1], rankBias: 0.2, known: 3, all: 3, foldedWith: null, similar: [2], scores: [0.5]}]
+//   :param rows => [{movieId: 1, embedding: [0.1, 0.2], ratingBias: 0.1, ratingFactors: [0.0, 0.2], rankVector: [0.3, 0.1], rankBias: 0.2, known: 3, all: 3, similar: [2], scores: [0.5]}]
 MATCH (run:ModelRun {runId: $runId})
 SET run._LOCK_ = true REMOVE run._LOCK_  // the switch writes this node first: it waits for us, or we for it
 WITH run WHERE run.active
 UNWIND $rows AS row
 MATCH (m:Movie {movieId: row.movieId})
-WHERE (row.foldedWith IS NULL AND m.embedding IS NULL)
-   OR (row.foldedWith IS NOT NULL AND m.foldedRunId = $runId AND coalesce(m.foldedRatingsAll, 0) = row.foldedWith)
-CALL (m, row) {  // a fold again: its SIMILAR of the run, both ways, make way for the new ones
-  MATCH (m)-[s:SIMILAR]-()
-  WHERE row.foldedWith IS NOT NULL AND s.runId = $runId
-  DELETE s
-}
+WHERE m.embedding IS NULL
 SET m.embedding = row.embedding, m.ratingBias = row.ratingBias, m.ratingFactors = row.ratingFactors,
     m.foldedRankVector = row.rankVector, m.foldedRankBias = row.rankBias, m.foldedRunId = $runId,
     m.foldedRatings = row.known, m.foldedRatingsAll = row.all

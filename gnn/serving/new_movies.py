@@ -254,7 +254,8 @@ def read_folded_movies(graph: Graph, run_id: str) -> FoldedMovies:
 
 def write_folded_movies(graph: Graph, run_id: str, folded: FoldedMovies) -> int:
     """Write the folded movies under run ``run_id``, all in one transaction: each movie whole
-    (``cypher/write_folded_movies.cypher``), then the written ones into other movies' ``SIMILAR`` lists
+    (``cypher/write_folded_movies.cypher``; ``write_refolded_movies.cypher`` for movies folded again, a batch being
+    all of one kind), then the written ones into other movies' ``SIMILAR`` lists
     (``cypher/write_folded_similar_into.cypher``, each list rewritten once); returns the movies written (0 when
     ``run_id`` is no longer active)."""
     rows = [{"movieId": mid, "embedding": folded.embeddings[i].tolist(), "ratingBias": float(folded.rating_bias[i]),
@@ -266,7 +267,8 @@ def write_folded_movies(graph: Graph, run_id: str, folded: FoldedMovies) -> int:
             for i, mid in enumerate(folded.movie_ids)]
 
     def work(tx: ManagedTransaction) -> int:
-        written = {int(r["movieId"]) for r in tx.run(cypher.load("write_folded_movies"), runId=run_id, rows=rows)}
+        query = "write_refolded_movies" if any(w is not None for w in folded.folded_with) else "write_folded_movies"
+        written = {int(r["movieId"]) for r in tx.run(cypher.load(query), runId=run_id, rows=rows)}
         if not written:
             return 0
         lists: dict[int, list[tuple[int, float]]] = {}
