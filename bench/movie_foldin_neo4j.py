@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import random
 import statistics
 import time
@@ -70,6 +71,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    logging.getLogger("neo4j").setLevel(logging.ERROR)  # the server's notes on a fresh store are not results
     rng = random.Random(args.seed)
     out: dict[str, Any] = {"batch": args.batch, "ratings_each": args.ratings, "samples": args.samples}
     with connect(Neo4jSettings.resolve()) as graph:

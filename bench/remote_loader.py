@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import statistics
 import time
 from pathlib import Path
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--no-prefetch", action="store_true", help="fetch movie features batch by batch")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    logging.getLogger("neo4j").setLevel(logging.ERROR)  # the server's notes on a fresh store are not results
     out: dict[str, Any] = {"batch_size": args.batch_size, "num_neighbors": [10, 5], "ratings": args.ratings,
                            "prefetch_movies": not args.no_prefetch}
     with connect(Neo4jSettings.resolve()) as graph:
