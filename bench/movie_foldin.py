@@ -18,7 +18,8 @@ Measured on its later ratings (after the first ``n``):
   other than this one left out): ``HR@100`` (the movie among their 100 best) and the mean share of candidates
   ranked below it (``AUC``);
 - **rating RMSE** of those later ratings (fold-in against retrain; the peer takes its film's rating model);
-- **SIMILAR**: the overlap of its top 10 with the list all its ratings give (``n_ij / (n_j + 10)``, ``overlap@10``).
+- **SIMILAR**: the overlap of its top 10 with the list all its ratings give (``n_ij / (n_j + 10)`` times the genre
+  factor, ``overlap@10``).
   The fold-in lists what ``movierec refresh`` writes: below 20 ratings the movies nearest its folded embedding,
   from 20 its co-ratings; the retrain lists its co-ratings (its content neighbours with no rating). And, a
   person's view that does not reward copying the eventual list: the product's own measure scored on the **later
@@ -43,7 +44,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from bench.graph_file import release_graph
-from movierec.gnn.data.hetero import MOVIE, RATES, USER
+from movierec.gnn.data.hetero import MOVIE, RATES, USER, movie_genres
 from movierec.gnn.data.split import EdgeSplit, message_graph
 from movierec.gnn.models.registry import config_for
 from movierec.gnn.models.scorers import LinearScorer
@@ -163,7 +164,8 @@ def main() -> None:
         key = (share + pop * 0.5 / len(genres)).masked_fill(~trained, -1.0)  # Jaccard first, then the most rated
         key[m] = -1.0
         peer_lists.append(torch.topk(key, 10).indices.tolist())
-    eventual = similar_movies(ei, users, movies, k=10)[0]
+    onehots = movie_genres(data)  # SIMILAR's genre factor, as movierec train scores it
+    eventual = similar_movies(ei, users, movies, k=10, genres=onehots)[0]
     raters_of: dict[int, set[int]] = {}
     for u, m in zip(ei[0].tolist(), ei[1].tolist(), strict=True):
         raters_of.setdefault(m, set()).add(u)
@@ -198,7 +200,7 @@ def main() -> None:
         peer_rating = with_movies(base_rating, rows, base_rating.movie[peer], base_rating.movie_bias[peer])
         re_rank, re_rating = (fit(data, kept, seed=args.seed, epochs=args.epochs) if n and not args.no_retrain
                               else (base_rank, base_rating))
-        similar_now = similar_movies(ei[:, kept], users, movies, k=10)[0]
+        similar_now = similar_movies(ei[:, kept], users, movies, k=10, genres=onehots)[0]
         result: dict[str, dict[str, float]] = {}
         for name, (rank, rating) in {"fold-in": (fold_rank, fold_rating),
                                      "fold-in, mean bias": (fold_mean_bias, fold_rating),

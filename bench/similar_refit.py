@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from movierec.gnn.serving.similar import similar_movies
+from movierec.gnn.serving.similar import GENRE_WEIGHT, similar_movies
 from movierec.gnn.training.run_dir import load_run
 
 
@@ -23,10 +23,16 @@ def refit(path: Path) -> float:
     run = load_run(path)
     edge_index, _, _ = run.split()
     start = time.perf_counter()
-    movies, scores = similar_movies(edge_index, len(run.user_ids), len(run.movie_ids), k=run.config.similar_k)
+    # the genre one-hots are the first columns of the movie features (the exporter adds the year's two after them)
+    movie_x = run.features()[1]
+    genres = (movie_x[:, :-2] > 0).float() if movie_x is not None and movie_x.size(1) > 2 else None
+    weight = GENRE_WEIGHT if genres is not None else 0.0
+    movies, scores = similar_movies(edge_index, len(run.user_ids), len(run.movie_ids), k=run.config.similar_k,
+                                    genres=genres, genre_weight=weight)
     seconds = time.perf_counter() - start
     tmp = path / "similar.pt.tmp"
-    torch.save({"movies": movies.long().contiguous(), "scores": scores.float().contiguous()}, tmp)
+    torch.save({"movies": movies.long().contiguous(), "scores": scores.float().contiguous(), "genre_weight": weight},
+               tmp)
     os.replace(tmp, path / "similar.pt")
     return seconds
 

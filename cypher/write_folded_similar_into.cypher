@@ -7,7 +7,7 @@
 // (refresh --watch, the HTTP service) loads the new folds when that count changes.
 // Parameters: $runId (STRING), $movies (INTEGER, movies folded by this transaction),
 //   $into (LIST of {movieId: INTEGER, newIds: LIST<INTEGER>, scores: LIST<FLOAT>}, movieId order; scores are the
-//          new movies' n_ih / (n_h + 10) in movie movieId's list)
+//          new movies' n_ih / (n_h + 10), times the genre factor, in movie movieId's list)
 //   :param runId => 'example'
 //   :param movies => 1
 //   :param into => [{movieId: 2, newIds: [1], scores: [0.3]}]

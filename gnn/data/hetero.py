@@ -7,7 +7,7 @@ them by rating level (:func:`typed_edge_index`).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from torch import Tensor
 
@@ -34,3 +34,13 @@ def typed_edge_index(edge_index: Tensor, ratings: Tensor, levels: list[int]) -> 
         out[(USER, f"rates_{level}", MOVIE)] = ei
         out[(MOVIE, f"rev_rates_{level}", USER)] = ei.flip(0)
     return out
+
+
+def movie_genres(data: Any) -> Tensor | None:
+    """``[M, G]`` the movies' genre one-hots (the first ``len(data.genres)`` columns of ``data['movie'].x``, as
+    the exporter writes them), or ``None`` for a graph without genres."""
+    x = data[MOVIE].get("x")
+    vocabulary = list(getattr(data, "genres", None) or [])
+    if x is None or not vocabulary:
+        return None
+    return (x[:, :len(vocabulary)] > 0).float()

@@ -35,7 +35,7 @@ from movierec.gnn.serving.movie_foldin import (
     fold_in_ratings,
     user_scale,
 )
-from movierec.gnn.serving.similar import SMOOTHING
+from movierec.gnn.serving.similar import SMOOTHING, genre_factor
 from movierec.gnn.training.run_dir import TrainedRun
 
 DEFAULT_LIMIT = 1_000  # movies read at once
@@ -95,7 +95,7 @@ class FoldedMovies:
     embeddings: Tensor  # [n, d_embedding]
     similar: list[list[tuple[int, float]]]  # per movie: (movieId, score), best first
     known_ratings: list[int]  # ratings by the run's users behind each fold
-    # per movie: the run's movies whose SIMILAR list it may enter, with its score there, n_ih / (n_h + λ)
+    # per movie: the run's movies whose SIMILAR list it may enter, with its score there, n_ih / (n_h + λ) · genres
     incoming: list[list[tuple[int, float]]] = field(default_factory=list)
     all_ratings: list[int] = field(default_factory=list)  # every rating behind each fold, the run's users or not
     folded_with: list[int | None] = field(default_factory=list)  # a fold again: the ratings of the previous one
@@ -118,6 +118,8 @@ class CoRatings:
             model's movie side shifted (``gcmc``'s, the default run's); ``None`` otherwise.
         users (IdIndex): The run's userIds, sorted once.
         rating_scale (float): ``mean |p|²`` of the rating model's users (:func:`user_scale`).
+        genre_weight (float): γ of the genre factor the run's ``SIMILAR`` were scored with
+            (:meth:`~movierec.gnn.training.run_dir.TrainedRun.similar_genre_weight`).
     """
 
     by_user: Tensor
@@ -129,6 +131,7 @@ class CoRatings:
     shift: Tensor | None
     users: IdIndex
     rating_scale: float
+    genre_weight: float = 0.0
 
     @classmethod
     def of(cls, run: TrainedRun) -> CoRatings:
@@ -140,7 +143,7 @@ class CoRatings:
         return cls(edge_index[0, order], edge_index[1, order],
                    torch.bincount(edge_index[1], minlength=len(run.movie_ids)).float(), similar_floor(run),
                    torch.nn.functional.normalize(embedding, dim=1), embedding, shift, IdIndex(run.user_ids),
-                   user_scale(run.rating_scorer))
+                   user_scale(run.rating_scorer), run.similar_genre_weight())
 
     def counts(self, users: Tensor) -> Tensor:
         """``[M]`` how many of ``users`` (distinct user indices) rated each movie."""
@@ -158,9 +161,11 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
     The embedding is the rating factors, shifted as the run's embeddings are, when the run's embeddings are its
     rating model's movie side (``gcmc``'s); otherwise the content prior of the run's embeddings. ``SIMILAR``, the
     ``k`` (default: the run's ``similar_k``) best: from ``min_ratings`` ratings the run's measure, ``n_hj / (n_j +
-    λ)`` over the run's ratings and the new movie's; below it the movies nearest its embedding (cosine), what
-    ``similar --by embedding`` answers (``co_ratings``: the run's, built once; default: built now).
-    ``incoming``: the run's movies whose list it may enter, at ``n_ih / (n_h + λ)``, where that beats the list's
+    λ)`` over the run's ratings and the new movie's, times the genre factor (:func:`genre_factor`, the catalogue's
+    genres, the run's γ); below it the movies nearest its embedding (cosine), what ``similar --by embedding``
+    answers (``co_ratings``: the run's, built once; default: built now).
+    ``incoming``: the run's movies whose list it may enter, at ``n_ih / (n_h + λ)`` times the same factor, where
+    that beats the list's
     last score in ``similar.pt`` (:func:`similar_floor`; the write checks the
     graph's lists again); none for a run without ``similar.pt``.
 
@@ -194,11 +199,15 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
     floor, unit = co_ratings.floor, co_ratings.unit
     similar, incoming = [], []
     counts = torch.bincount(raters[0], minlength=len(movies))
+    onehots, genre_counts = catalogue.encode([m.genres for m in movies])
+    catalogue_counts = catalogue.onehot.sum(1)
     for i in range(len(movies)):
         users = torch.unique(raters[1, raters[0] == i])
         co = co_ratings.counts(users)
-        if floor is not None:  # the lists it enters: where n_ih / (n_h + λ) beats the run's k-th neighbour
-            into = co / (len(users) + SMOOTHING)
+        genre = torch.ones(len(co)) if not co_ratings.genre_weight else genre_factor(
+            onehots[i:i + 1], genre_counts[i:i + 1], catalogue.onehot, catalogue_counts, co_ratings.genre_weight)[0]
+        if floor is not None:  # the lists it enters: where its score there beats the run's k-th neighbour
+            into = (co / (len(users) + SMOOTHING)).clamp(max=1.0) * genre
             enters = torch.nonzero((co > 0) & (into > floor)).flatten()
             incoming.append([(run.movie_ids[j], float(into[j])) for j in enters.tolist()])
         else:
@@ -208,7 +217,7 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
             similar.append([(run.movie_ids[j], float(s)) for j, s in zip(near.indices.tolist(), near.values.tolist(),
                                                                          strict=True)])
             continue
-        score = co / (co_ratings.popularity + SMOOTHING)
+        score = (co / (co_ratings.popularity + SMOOTHING)).clamp(max=1.0) * genre
         best = torch.topk(score, min(k, int((co > 0).sum())))
         similar.append([(run.movie_ids[j], float(s)) for j, s in zip(best.indices.tolist(), best.values.tolist(),
                                                                      strict=True)])

@@ -20,13 +20,13 @@ import torch
 from torch_geometric.data import HeteroData
 
 from movierec.gnn.data.export import ExportStats, id_mapping
-from movierec.gnn.data.hetero import MOVIE, RATES, USER
+from movierec.gnn.data.hetero import MOVIE, RATES, USER, movie_genres
 from movierec.gnn.data.split import EdgeSplit
 from movierec.gnn.data.where import SubgraphFilter
 from movierec.gnn.evaluation.metrics import ranking_metrics, rating_metrics
 from movierec.gnn.evaluation.plots import plot_curve, plot_movies
 from movierec.gnn.models.base import EpochCallback, TrainResult
-from movierec.gnn.serving.similar import similar_movies
+from movierec.gnn.serving.similar import GENRE_WEIGHT, similar_movies
 from movierec.gnn.training.config import TrainConfig
 from movierec.gnn.training.run_dir import DEFAULT_RUNS_DIR, RunFiles, TrainedRun, load_run, new_run_id, save_run
 from movierec.gnn.training.train import train
@@ -105,14 +105,17 @@ def train_run(
     # every rating the run exported, not only the training split: SIMILAR is browsed, never scored against the
     # held-out edges, and on ml-latest-small the 80% split alone drops Toy Story 2 from Toy Story's top 10 (12th)
     logger.info("test metrics in %.1f s; similar movies by co-rating", time.perf_counter() - started - train_seconds)
-    similar = similar_movies(edge_index, data[USER].num_nodes, data[MOVIE].num_nodes, k=config.similar_k)
+    genre_onehots = movie_genres(data)
+    similar_weight = GENRE_WEIGHT if genre_onehots is not None else 0.0
+    similar = similar_movies(edge_index, data[USER].num_nodes, data[MOVIE].num_nodes, k=config.similar_k,
+                             genres=genre_onehots, genre_weight=similar_weight)
     logger.info("saving the run directory")
     save_run(path, RunFiles(
         meta=meta, user_ids=user_ids, movie_ids=movie_ids, weights=result.weights, rank=result.rank,
         rating=result.rating, user_embedding=user_emb, movie_embedding=movie_emb, rating_range=result.rating_range,
         edge_index=edge_index, rating_values=rating,
         split=split, user_x=data[USER].get("x"), movie_x=data[MOVIE].get("x"), history=result.history,
-        metrics=metrics, similar=similar,
+        metrics=metrics, similar=similar, similar_genre_weight=similar_weight,
     ))
     plot_curve(result.history, path / "curve.png", config.model)
     counts = torch.bincount(edge_index[1, split.train], minlength=data[MOVIE].num_nodes)

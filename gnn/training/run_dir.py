@@ -14,7 +14,8 @@ A run directory (default parent ``runs/``) holds:
   recomputes the baselines on exactly this split);
 - ``features.pt``: the node features the model was trained with (``None`` where there were none);
 - ``similar.pt``: each movie's ``similar_k`` most similar movies by co-rating over all the run's
-  rating edges (``{"movies": [M, k] indices, -1 padded, "scores": [M, k]}``, :mod:`movierec.gnn.serving.similar`),
+  rating edges (``{"movies": [M, k] indices, -1 padded, "scores": [M, k], "genre_weight": γ}``,
+  :mod:`movierec.gnn.serving.similar`; a run saved without ``genre_weight`` scored without genres),
   written back as ``SIMILAR`` relationships (older runs lack it);
 - ``history.csv``: one row per epoch; ``metrics.json``: the test metrics; ``curve.png``: the training curve;
   ``movies.png``: a 2-D map (PCA) of the movie embeddings, coloured by main genre.
@@ -143,6 +144,14 @@ class TrainedRun:
         state = self._load("similar.pt")
         return state["movies"].long(), state["scores"].float()
 
+    def similar_genre_weight(self) -> float:
+        """γ of the genre factor ``similar.pt`` was scored with (:mod:`movierec.gnn.serving.similar`); ``0.0`` for a
+        run saved before genres counted, or without ``similar.pt``, so that fold-in scores as the run did."""
+        try:
+            return float(self._load("similar.pt").get("genre_weight", 0.0))
+        except NotFoundError:
+            return 0.0
+
     def _load(self, name: str) -> Any:
         path = self.path / name
         if not path.is_file():
@@ -238,6 +247,7 @@ class RunFiles:
     history: list[dict[str, Any]]
     metrics: dict[str, Any]
     similar: tuple[torch.Tensor, torch.Tensor] | None = None
+    similar_genre_weight: float = 0.0  # γ the similar lists were scored with
 
 
 def save_run(path: Path, files: RunFiles) -> None:
@@ -254,8 +264,8 @@ def save_run(path: Path, files: RunFiles) -> None:
                 "val": files.split.val, "test": files.split.test}, path / "split.pt")
     torch.save({"user": files.user_x, "movie": files.movie_x}, path / "features.pt")
     if files.similar is not None:
-        torch.save({"movies": files.similar[0].long().contiguous(), "scores": files.similar[1].float().contiguous()},
-                   path / "similar.pt")
+        torch.save({"movies": files.similar[0].long().contiguous(), "scores": files.similar[1].float().contiguous(),
+                    "genre_weight": float(files.similar_genre_weight)}, path / "similar.pt")
     _write_history(files.history, path / "history.csv")
     (path / "metrics.json").write_text(json.dumps(files.metrics, indent=2) + "\n", encoding="utf-8")
 

@@ -118,18 +118,19 @@ def recommend_cmd(user_id: int, k: int, genre: str | None, explain: bool, fallba
 @click.option("--k", type=click.IntRange(min=1), default=10, show_default=True, help="How many movies.")
 @click.option("--by", type=click.Choice(["co-rating", "embedding"]), default="co-rating", show_default=True,
               help="co-rating: the active run's SIMILAR relationships, the movies whose raters mostly rated "
-                   "this one too (same audience, same series: sequels first); embedding: nearest in the learned "
+                   "this one too, of its genres first (same audience, same series: sequels first); embedding: "
+                   "nearest in the learned "
                    "embedding space (vector index movie_embedding; the broader 'same kind of film').")
 @format_option
 @neo4j_options
 def similar_cmd(movie_id: int | None, title: str | None, k: int, by: str, fmt: str, settings: Neo4jSettings) -> None:
     """Movies most similar to one: by default the movies whose raters mostly rated it too (the active run's
-    SIMILAR relationships: the share of each one's raters who also rated it, smoothed), or with --by embedding
-    the nearest in the learned embedding space.
+    SIMILAR relationships: the share of each one's raters who also rated it, smoothed, weighed by the genres the
+    two share), or with --by embedding the nearest in the learned embedding space.
 
-    Use co-rating (the default) for "more like this": on ml-latest-small it puts a franchise mate first for 72 %
-    of 53 series (Toy Story -> Toy Story 2). Use --by embedding for films of the same kind beyond the same
-    audience: it shares genres as often, finds fewer sequels, and better predicts the next movie a user rates.
+    Use co-rating (the default) for "more like this": on ml-latest-small it puts a franchise mate first for 74 %
+    of 53 series and in the top 10 for 94 % (Toy Story -> Toy Story 2). Use --by embedding for films a user may
+    watch next beyond the same audience: it finds fewer sequels, and better predicts the next movie a user rates.
 
     Example:
 

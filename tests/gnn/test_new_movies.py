@@ -26,7 +26,7 @@ from movierec.gnn.serving.new_movies import (
     write_folded_movies,
 )
 from movierec.gnn.serving.refresh import ActiveFoldIn, refresh_movies
-from movierec.gnn.serving.similar import similar_movies
+from movierec.gnn.serving.similar import GENRE_WEIGHT, similar_movies
 from movierec.gnn.training.run_dir import TrainedRun, load_run
 from tests.fixtures import ANIMATION, HORROR, make_graph, two_communities
 
@@ -86,7 +86,8 @@ def test_a_new_cartoon_rated_by_cartoon_fans_gets_a_place_among_the_cartoons(tin
     for rows in folded.similar:
         scores = [s for _, s in rows]
         assert scores == sorted(scores, reverse=True) and all(-1 <= s <= 1 for s in scores)
-    # with enough ratings, the run's co-rating measure n_hj / (n_j + 10): the movies its raters rated
+    # with enough ratings, the run's co-rating measure n_hj / (n_j + 10) (times the genre factor, 1 for a movie of
+    # the cartoon's own genres, as the best is): the movies its raters rated
     by_ratings = fold_new_movies(run, catalogue_of(run), [cartoon], k=4, min_ratings=3).similar[0]
     edge_index = run.split()[0]
     rated = {run.movie_ids[m] for u, m in edge_index.t().tolist() if run.user_ids[u] in fans}
@@ -151,7 +152,15 @@ def test_refresh_folds_a_new_cartoon_into_the_active_run(graph: Graph, neo4j_env
     users = torch.tensor([run.user_ids.index(u) for u in (1, 2, 3, 4)])
     edges = torch.cat([run.split()[0], torch.stack([users, torch.full_like(users, len(run.movie_ids))])], dim=1)
     ids = [*run.movie_ids, 424242]
-    expected_movies, expected_scores = similar_movies(edges, len(run.user_ids), len(ids), k=movie["k"])
+    # the run's measure counts genres (the cartoon shares its two with the run's cartoons): the same recompute
+    assert run.similar_genre_weight() == GENRE_WEIGHT
+    named = {r["id"]: set(r["genres"]) for r in graph.read(
+        "MATCH (m:Movie)-[:IN_GENRE]->(g:Genre) WHERE m.movieId IN $ids RETURN m.movieId AS id, "
+        "collect(g.name) AS genres", ids=ids)}
+    vocabulary = sorted(set().union(*named.values()))
+    onehots = torch.tensor([[float(g in named.get(m, set())) for g in vocabulary] for m in ids])
+    expected_movies, expected_scores = similar_movies(edges, len(run.user_ids), len(ids), k=movie["k"],
+                                                      genres=onehots)
     lists = similar_lists(graph, run.run_id)
     for i, movie_id in enumerate(run.movie_ids):
         want = [(ids[j], s) for j, s in zip(expected_movies[i].tolist(), expected_scores[i].tolist(), strict=True)

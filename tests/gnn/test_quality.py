@@ -86,8 +86,9 @@ def test_similar_movies_find_franchise_mates_on_real_data(default_run: tuple[Gra
 
     passed, first, top10, report = franchise_report(graph, "co-rating", FRANCHISES)
     print(f"{len(FRANCHISES)} franchises: a mate first for {len(first)}, in the top 10 for {len(passed)}\n{report}")
-    assert len(first) >= 0.7 * len(FRANCHISES), report  # issue 31's goals, README "Similar movies"
-    assert len(passed) >= 47, report  # goal: 90 % (48 of 53); measured 47 (README, "Similar movies")
+    # issue 31's goals, README "Similar movies": first ≥ 70 % (measured 39 of 53), top 10 ≥ 90 % (measured 50)
+    assert len(first) >= 0.7 * len(FRANCHISES), report
+    assert len(passed) >= 0.9 * len(FRANCHISES), report
     assert top10[1][0]["movieId"] == 3114, report  # Toy Story -> Toy Story 2 first
     for mid, rows in top10.items():
         assert len(rows) == 10 and mid not in [r["movieId"] for r in rows]

@@ -1,4 +1,5 @@
-"""Co-rating top-K, ``n_ij / (n_j + λ)`` (``movierec.gnn.serving.similar``), against a brute force over sets."""
+"""Co-rating top-K, ``n_ij / (n_j + λ) · (1 + γ J_ij) / (1 + γ)`` (``movierec.gnn.serving.similar``), against a
+brute force over sets."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import torch
 from movierec.gnn.serving.similar import similar_movies
 
 
-def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: int, smoothing: float
-                ) -> tuple[list[list[int]], list[list[float]]]:
+def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: int, smoothing: float,
+                genres: list[set[int]] | None = None, weight: float = 0.0) -> tuple[list[list[int]], list[list[float]]]:
     """Each movie's k + 1 best (movie, score), padded with (-1, 0.0), best first, ties by lower index."""
     rated: list[set[int]] = [set() for _ in range(num_movies)]
     for u, m in edge_index.t().tolist():
@@ -20,7 +21,11 @@ def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: in
         for j in range(num_movies):
             both = len(rated[i] & rated[j])
             if j != i and both:
-                cand.append((-both / (len(rated[j]) + smoothing), j))
+                factor = 1.0
+                if genres is not None:
+                    union = genres[i] | genres[j]
+                    factor = (1 + weight * (len(genres[i] & genres[j]) / len(union) if union else 0.0)) / (1 + weight)
+                cand.append((-both / (len(rated[j]) + smoothing) * factor, j))
         cand.sort()
         row = cand[:k + 1] + [(-0.0, -1)] * (k + 1 - len(cand[:k + 1]))  # one more, to see ties past k
         movies.append([j for _, j in row])
@@ -28,8 +33,10 @@ def brute_force(edge_index: torch.Tensor, num_users: int, num_movies: int, k: in
     return movies, scores
 
 
-@pytest.mark.parametrize(("seed", "chunk", "k", "smoothing"), [(0, 7, 5, 10.0), (1, 64, 8, 0.0), (2, 3, 30, 2.5)])
-def test_matches_brute_force(seed: int, chunk: int, k: int, smoothing: float) -> None:
+@pytest.mark.parametrize(("seed", "chunk", "k", "smoothing", "weight"),
+                         [(0, 7, 5, 10.0, None), (1, 64, 8, 0.0, None), (2, 3, 30, 2.5, None), (3, 7, 5, 10.0, 0.2),
+                          (4, 5, 8, 0.0, 1.0)])
+def test_matches_brute_force(seed: int, chunk: int, k: int, smoothing: float, weight: float | None) -> None:
     g = torch.Generator().manual_seed(seed)
     num_users, num_movies = 40, 25
     dense = torch.rand(num_users, num_movies, generator=g) < 0.25
@@ -40,10 +47,13 @@ def test_matches_brute_force(seed: int, chunk: int, k: int, smoothing: float) ->
     users, movies = dense.nonzero(as_tuple=True)
     edges = torch.stack([users, movies])
     edges = torch.cat([edges, edges[:, :10]], dim=1)  # a repeated pair counts once
-    got_movies, got_scores = similar_movies(edges, num_users, num_movies, k=k, chunk=chunk, smoothing=smoothing)
+    onehots = (torch.rand(num_movies, 4, generator=g) < 0.4).float()  # 4 genres; some movies have none
+    genres = [set(torch.nonzero(row).flatten().tolist()) for row in onehots] if weight is not None else None
+    got_movies, got_scores = similar_movies(edges, num_users, num_movies, k=k, chunk=chunk, smoothing=smoothing,
+                                            genres=None if weight is None else onehots, genre_weight=weight or 0.0)
     assert got_movies.shape == got_scores.shape == (num_movies, k)
     assert got_movies.dtype == torch.long and got_scores.dtype == torch.float32
-    want_movies, want_scores = brute_force(edges, num_users, num_movies, k, smoothing)
+    want_movies, want_scores = brute_force(edges, num_users, num_movies, k, smoothing, genres, weight or 0.0)
     for i in range(num_movies):
         s = want_scores[i]
         assert got_scores[i].tolist() == pytest.approx(s[:k], abs=1e-6)
@@ -92,3 +102,24 @@ def test_empty_and_invalid_input() -> None:
         similar_movies(torch.tensor([[0], [1]]), 3, 4, k=0)
     with pytest.raises(ValueError, match="smoothing must be at least 0"):
         similar_movies(torch.tensor([[0], [1]]), 3, 4, smoothing=-1.0)
+    with pytest.raises(ValueError, match="genre_weight must be at least 0"):
+        similar_movies(torch.tensor([[0], [1]]), 3, 4, genres=torch.ones(4, 2), genre_weight=-0.1)
+    with pytest.raises(ValueError, match=r"genres must be \[4, G\]"):
+        similar_movies(torch.tensor([[0], [1]]), 3, 4, genres=torch.ones(3, 2))
+
+
+def test_a_movie_of_the_same_kind_comes_before_an_equally_co_rated_one() -> None:
+    # users 0..9 rated the query (movie 0, a cartoon) and movies 1 (a cartoon), 2 and 3 (horror films); users 10 and
+    # 11 rated movies 1 and 2 too. Co-ratings alone put 3 first (10 / 20) and tie 1 and 2 (10 / 22); the shared
+    # genre puts the cartoon first: 10 / 22 · 1.2 / 1.2 against 10 / 20 / 1.2 and 10 / 22 / 1.2
+    query = torch.stack([torch.arange(10).repeat(4), torch.arange(4).repeat_interleave(10)])
+    others = torch.tensor([[10, 11, 10, 11], [1, 1, 2, 2]])
+    edges = torch.cat([query, others], dim=1)
+    genres = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    movies, scores = similar_movies(edges, 12, 4, k=3, genres=genres, genre_weight=0.2)
+    assert movies[0].tolist() == [1, 3, 2]
+    assert scores[0].tolist() == pytest.approx([10 / 22, 10 / 20 / 1.2, 10 / 22 / 1.2])
+    plain = similar_movies(edges, 12, 4, k=3)[0]
+    assert plain[0].tolist() == [3, 1, 2]
+    no_genres = similar_movies(edges, 12, 4, k=3, genres=torch.zeros(4, 2), genre_weight=0.2)
+    assert no_genres[0][0].tolist() == [3, 1, 2] and no_genres[1][0, 0].item() == pytest.approx(10 / 20 / 1.2)
