@@ -69,9 +69,9 @@ def genre_factor(genres: Tensor, counts: Tensor, others: Tensor, other_counts: T
         weight (float): γ. (default: :data:`GENRE_WEIGHT`)
     """
     inter = genres.float() @ others.float().T
-    union = counts.float().unsqueeze(1) + other_counts.float().unsqueeze(0) - inter
-    jaccard = torch.where(union > 0, inter / union.clamp(min=1), 0.0)
-    return (1 + weight * jaccard) / (1 + weight)
+    # in place: two [n, M] buffers, whatever n (a chunk of 256 against 62,000 movies at 25M)
+    union = (counts.float().unsqueeze(1) + other_counts.float().unsqueeze(0)).sub_(inter).clamp_(min=1)
+    return inter.div_(union).mul_(weight).add_(1).div_(1 + weight)  # no genre on either side: J = 0 / 1
 
 
 @torch.no_grad()
@@ -150,11 +150,9 @@ def similar_movies(
             dense = buf[: c1 - c0]
             dense.fill_(float("-inf"))
             i, j = co.indices()
-            share = (co.values() / norm[j]).clamp(max=1.0)  # n_ij ≤ n_j: at most 1 (float32 rounding)
-            if genres is not None:
-                share = share * genre_factor(genres[c0:c1], genre_counts[c0:c1], genres, genre_counts,
-                                             genre_weight)[i, j]
-            dense[i, j] = share
+            dense[i, j] = (co.values() / norm[j]).clamp(max=1.0)  # n_ij ≤ n_j: at most 1 (float32 rounding)
+            if genres is not None:  # a positive factor: the unrated stay -inf
+                dense.mul_(genre_factor(genres[c0:c1], genre_counts[c0:c1], genres, genre_counts, genre_weight))
             rows = torch.arange(c1 - c0)
             dense[rows, rows + c0] = float("-inf")  # never its own neighbour
             top, idx = torch.topk(dense, kk, dim=1)
