@@ -13,7 +13,8 @@ rating model, embedding, ``SIMILAR`` both ways) and write each one whole under t
 The movies it creates (movieId from 2,000,000,000) are deleted at the end with their relationships, and every
 ``SIMILAR`` list of the run is written again from the run directory (the lists the new movies entered had lost a
 neighbour, and a second measurement on short lists writes far more: 12.5 s instead of 9.5 s for the batch). Run it
-on a benchmark graph.
+on a benchmark graph. ``--restore-first`` writes every list of the run from the run directory before measuring too
+(untimed): after ``python -m bench.similar_refit RUN`` recomputed them with another measure.
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--restore-first", action="store_true",
+                        help="write every SIMILAR list of the run from its similar.pt before measuring (untimed)")
     args = parser.parse_args()
     logging.getLogger("neo4j").setLevel(logging.ERROR)  # the server's notes on a fresh store are not results
     rng = random.Random(args.seed)
@@ -94,6 +97,12 @@ def main() -> None:
             user_ids = list(fold.run.user_ids)
             if refresh_movies(graph, active, fold):  # anything new before the benchmark: folded, untimed
                 fold, _ = active.get()
+            if args.restore_first:
+                start = time.perf_counter()
+                _restore_lists(graph)
+                print(f"every SIMILAR list written from similar.pt in {time.perf_counter() - start:.1f} s "
+                      f"(genre weight {fold.run.similar_genre_weight()}; untimed)", flush=True)
+            out["similar_genre_weight"] = fold.run.similar_genre_weight()
             new_movies(graph, rng, FIRST_ID, args.batch, args.ratings, user_ids, genres_of)
             seconds: dict[str, float] = {}
             start = time.perf_counter()
