@@ -238,7 +238,8 @@ def pipeline_cmd(path: Path | None, download: str | None, model: str, epochs: in
             echo_recommendations(recs, "table", explain=False)
         try:
             toy = find_movie(graph, title="Toy Story")
-            click.echo(f"\nmovies nearest to {toy['title']} ({toy['year']}) by co-ratings and genres (rated by the same users):")
+            click.echo(f"\nmovies nearest to {toy['title']} ({toy['year']}) by co-ratings and genres "
+                       "(rated by the same users):")
             click.echo(table(similar(graph, toy, 10), ["movieId", "title", "year", "score"], widths={"title": 45}))
         except NotFoundError as e:
             click.echo(f"\n{e}")
