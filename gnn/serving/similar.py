@@ -22,7 +22,7 @@ keeps the scores in ``(0, 1]`` (equal genres: the plain share). ``genres=None`` 
 Chosen by ``python -m bench.similar_measures`` on ml-latest-small (README, "Similar movies"): against the plain,
 asymmetric and shrunk cosine, the adjusted cosine, lift, EASE's weights and the GNN's embeddings, on the first
 franchise mate of 53 series (``tests/franchises.py``), the genre agreement of the top 10, and the next movie a
-user rates on the temporal split; γ chosen on each half of the series and checked on the other.
+user rates on the temporal split; γ read on each half of the series apart (README).
 
 It scales by chunks of movies: for movies ``c0..c1`` the sparse product ``Rᵀ[c0:c1] @ R``
 gives the co-rating counts of the chunk against every movie, scattered into a dense ``[chunk, M]``
