@@ -48,7 +48,7 @@ from movierec.gnn.training.train import train
 logger = logging.getLogger(__name__)
 
 DEFAULT_NS = (1, 3, 5, 10)
-PRIOR_GRID = (0.0, 1.0, 3.0, 10.0, 30.0)  # popularity-prior weights tried on the validation users
+PRIOR_GRID = (0.0, 0.3, 1.0, 3.0, 10.0, 30.0)  # popularity-prior weights tried on the validation users
 TIE = 0.99  # weights whose validation NDCG is within 1 % of the best count as tied: the smallest is used
 
 
