@@ -165,9 +165,8 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
     genres, the run's γ); below it the movies nearest its embedding (cosine), what ``similar --by embedding``
     answers (``co_ratings``: the run's, built once; default: built now).
     ``incoming``: the run's movies whose list it may enter, at ``n_ih / (n_h + λ)`` times the same factor, where
-    that beats the list's
-    last score in ``similar.pt`` (:func:`similar_floor`; the write checks the
-    graph's lists again); none for a run without ``similar.pt``.
+    that beats the list's last score in ``similar.pt`` (:func:`similar_floor`; the write checks the graph's lists
+    again); none for a run without ``similar.pt``.
 
     Raises:
         TrainError: The run's ranker or rating model is not a factor model (``LinearScorer``): ``ease``'s item
