@@ -58,6 +58,7 @@ class Catalogue:
     years: Tensor  # [M], 0: unknown
     popular: Tensor  # [M] log-popularity scaled to [0, 1]
     candidates: Tensor  # [M] bool
+    counts: Tensor  # [M] genres per movie (the one-hots' row sums, for the genre factor of SIMILAR)
 
     @classmethod
     def build(cls, genres: list[frozenset[str]], years: Tensor, popularity: Tensor, candidates: Tensor
@@ -70,7 +71,8 @@ class Catalogue:
         onehot = torch.zeros(len(genres), max(len(vocab), 1))
         onehot[torch.tensor(rows, dtype=torch.long), torch.tensor(cols, dtype=torch.long)] = 1.0
         log_pop = torch.log1p(popularity.float())
-        return cls(onehot, vocab, years, log_pop / float(log_pop.max().clamp(min=1e-6)), candidates.bool())
+        return cls(onehot, vocab, years, log_pop / float(log_pop.max().clamp(min=1e-6)), candidates.bool(),
+                   onehot.sum(1))
 
     def encode(self, genres: list[frozenset[str]]) -> tuple[Tensor, Tensor]:
         """New movies' one-hots over the catalogue's genres ``[n, G]`` and their genre counts ``[n]`` (a genre the

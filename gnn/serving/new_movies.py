@@ -199,12 +199,11 @@ def fold_new_movies(run: TrainedRun, catalogue: Catalogue, movies: list[NewMovie
     similar, incoming = [], []
     counts = torch.bincount(raters[0], minlength=len(movies))
     onehots, genre_counts = catalogue.encode([m.genres for m in movies])
-    catalogue_counts = catalogue.onehot.sum(1)
     for i in range(len(movies)):
         users = torch.unique(raters[1, raters[0] == i])
         co = co_ratings.counts(users)
         genre = torch.ones(len(co)) if not co_ratings.genre_weight else genre_factor(
-            onehots[i:i + 1], genre_counts[i:i + 1], catalogue.onehot, catalogue_counts, co_ratings.genre_weight)[0]
+            onehots[i:i + 1], genre_counts[i:i + 1], catalogue.onehot, catalogue.counts, co_ratings.genre_weight)[0]
         if floor is not None:  # the lists it enters: where its score there beats the run's k-th neighbour
             into = (co / (len(users) + SMOOTHING)).clamp(max=1.0) * genre
             enters = torch.nonzero((co > 0) & (into > floor)).flatten()

@@ -82,6 +82,7 @@ class TrainedRun:
     movie_embedding: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 0), repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
     ratings_read_at: str | None = None
+    _similar: dict[str, Any] | None = field(default=None, repr=False, compare=False)  # similar.pt, once read
 
     def embeddings(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Final node embeddings ``[U, d]``, ``[M, d]`` (float32), row ``i`` ↔ ``user_ids[i]`` / ``movie_ids[i]``."""
@@ -141,16 +142,22 @@ class TrainedRun:
         Raises:
             NotFoundError: The run directory has no ``similar.pt`` (a run saved before it existed).
         """
-        state = self._load("similar.pt")
+        state = self._similar_state()
         return state["movies"].long(), state["scores"].float()
 
     def similar_genre_weight(self) -> float:
         """γ of the genre factor ``similar.pt`` was scored with (:mod:`movierec.gnn.serving.similar`); ``0.0`` for a
         run saved before genres counted, or without ``similar.pt``, so that fold-in scores as the run did."""
         try:
-            return float(self._load("similar.pt").get("genre_weight", 0.0))
+            return float(self._similar_state().get("genre_weight", 0.0))
         except NotFoundError:
             return 0.0
+
+    def _similar_state(self) -> dict[str, Any]:
+        # read once per loaded run: fold-in reads the lists' floors and their γ from the same file
+        if self._similar is None:
+            self._similar = self._load("similar.pt")
+        return self._similar
 
     def _load(self, name: str) -> Any:
         path = self.path / name
